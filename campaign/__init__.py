@@ -1,0 +1,89 @@
+"""Undersigned: coalition sign-on letters."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .config import load_settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask application; `config` overrides settings (tests use it)."""
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_path=str(root / "instance"),
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+    )
+    app.config.update(load_settings(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=logging.INFO)
+    # WeasyPrint narrates every render step at INFO; keep its warnings only.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+
+    from .cli import register_cli
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension singletons to this app."""
+    from . import models  # noqa: F401  (registers the tables)
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    # Batch mode lets Alembic alter SQLite tables by copying them.
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every view module."""
+    from .views import BLUEPRINTS
+
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Security headers on every response, and in-process jobs after the commit."""
+    from . import jobs
+
+    @app.after_request
+    def finish(response):
+        # Jobs released by this request's commit run now when there is no Redis.
+        jobs.run_ready()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        # Only our own assets: no third-party scripts, fonts or trackers, ever.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
+        )
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

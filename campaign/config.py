@@ -1,0 +1,65 @@
+"""Settings read from the environment (and `.env`), with safe one-machine defaults."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+SENDGRID_DEFAULT_HOST = "https://api.sendgrid.com"
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Return the SECRET_KEY kept in instance/, creating it once on first start."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Written with owner-only permissions: the key signs sessions and CSRF tokens.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _int(name: str, default: int) -> int:
+    """Read an integer setting, naming the variable when it is not a number."""
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def load_settings(instance_path: Path) -> dict:
+    """Build the Flask config mapping from the environment."""
+    load_dotenv(override=False)
+    db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'undersigned.db'}"
+    if db_url.startswith("postgres://"):
+        db_url = "postgresql://" + db_url.removeprefix("postgres://")
+    if db_url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; SQLAlchemy's bare scheme means psycopg2.
+        db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE", "undersigned"),
+        "SENDGRID_API_KEY": os.environ.get("SENDGRID_API_KEY") or None,
+        "SENDGRID_API_HOST": os.environ.get("SENDGRID_API_HOST") or SENDGRID_DEFAULT_HOST,
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
+        "WEBHOOK_MAX_AGE_SECONDS": _int("WEBHOOK_MAX_AGE_SECONDS", 600),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "letters@undersigned.localhost"),
+        "MAIL_FROM_NAME": os.environ.get("MAIL_FROM_NAME", "Undersigned"),
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        "LOGO_MAX_BYTES": _int("LOGO_MAX_BYTES", 2 * 1024 * 1024),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

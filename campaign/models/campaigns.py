@@ -1,0 +1,96 @@
+"""Campaigns, their letter versions and their targets."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+STATUSES = ("draft", "open", "closed", "delivered")
+
+
+class Campaign(db.Model):
+    """One sign-on letter effort: a letter, its partners, its targets."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    lead_organisation: Mapped[str] = mapped_column(String(200))
+    #: Printed under the lead organisation's name in the letterhead.
+    lead_address: Mapped[str] = mapped_column(Text, default="")
+    #: draft -> open (signing) -> closed (no more signatures) -> delivered (sent to targets).
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    #: Last moment partners can sign; personal links expire then.
+    deadline: Mapped[datetime]
+    #: Open and click tracking stay off unless the organiser turns them on.
+    tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    members: Mapped[list["CampaignMember"]] = relationship(  # noqa: F821
+        back_populates="campaign", cascade="all, delete-orphan", passive_deletes=True
+    )
+    versions: Mapped[list["LetterVersion"]] = relationship(
+        back_populates="campaign",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="LetterVersion.number",
+    )
+    targets: Mapped[list["Target"]] = relationship(
+        back_populates="campaign",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Target.id",
+    )
+
+
+class LetterVersion(db.Model):
+    """A numbered text of the letter; frozen with a content hash once published."""
+
+    __tablename__ = "letter_versions"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(300))
+    #: Markdown with sandboxed Jinja merge fields.
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Set when published; a published version never changes again.
+    published_at: Mapped[datetime | None]
+    #: sha256 of subject and body as published; signatures record it.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="versions")
+    author: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def is_published(self) -> bool:
+        """Whether this version is frozen."""
+        return self.published_at is not None
+
+
+class Target(db.Model):
+    """A person the letter is addressed to; each gets their own merged copy."""
+
+    __tablename__ = "targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254))
+    #: How the letter opens, e.g. "Dear Ms Rivera".
+    salutation: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="targets")

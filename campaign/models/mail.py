@@ -1,0 +1,73 @@
+"""Outbound emails (the outbox) and the provider events about them."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+#: Statuses in the order they can follow each other; TERMINAL ones never change again.
+PROGRESS = ("queued", "sending", "sent", "processed", "deferred", "delivered", "open", "click")
+TERMINAL = ("failed", "bounce", "dropped", "spamreport", "unsubscribe")
+
+
+class OutboundEmail(db.Model):
+    """One email, written in the request's transaction and sent after it commits."""
+
+    __tablename__ = "outbound_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    #: invitation, signed_confirmation, withdrawal_confirmation, letter
+    kind: Mapped[str] = mapped_column(String(32))
+    to_email: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    #: Optional attachment, stored as a blob (the signed PDF for letters).
+    attachment_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("targets.id", ondelete="SET NULL"))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    #: queued -> sending -> sent -> processed/delivered/...; see PROGRESS and TERMINAL.
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    #: "local" (the in-app outbox) or "sendgrid".
+    provider: Mapped[str | None] = mapped_column(String(16))
+    provider_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: The provider's reason when sending failed, shown to the organiser.
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Whether SendGrid may add open/click tracking to this email.
+    tracking: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    status_at: Mapped[datetime | None]
+
+    events: Mapped[list["EmailEvent"]] = relationship(
+        back_populates="email", order_by="EmailEvent.occurred_at"
+    )
+
+
+class EmailEvent(db.Model):
+    """One event from SendGrid's event webhook, kept for the delivery timeline."""
+
+    __tablename__ = "email_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SendGrid's id for the event; webhooks are retried, so duplicates are dropped on it.
+    sg_event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    email_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_emails.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    email: Mapped[OutboundEmail | None] = relationship(back_populates="events")

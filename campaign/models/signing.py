@@ -1,0 +1,106 @@
+"""Partners, their personal signing links and their signatures."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+TIERS = ("national", "state", "local")
+REQUEST_STATUSES = ("invited", "viewed", "signed", "declined", "withdrawn")
+
+
+class Partner(db.Model):
+    """An organisation invited to co-sign a campaign's letter."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    organisation: Mapped[str] = mapped_column(String(200))
+    website: Mapped[str] = mapped_column(String(300), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254))
+    #: national, state or local: the signature list is grouped by it.
+    tier: Mapped[str] = mapped_column(String(16), default="national")
+    logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped["Campaign"] = relationship()  # noqa: F821
+    requests: Mapped[list["SignatureRequest"]] = relationship(
+        back_populates="partner",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SignatureRequest.id",
+    )
+
+    @property
+    def current_request(self) -> "SignatureRequest | None":
+        """The newest signing link, the one that counts."""
+        return self.requests[-1] if self.requests else None
+
+
+class SignatureRequest(db.Model):
+    """A personal signing link; only the sha256 of its token is stored."""
+
+    __tablename__ = "signature_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    #: sha256 hex of the URL token; the token itself is only ever in the invitation email.
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    #: invited -> viewed -> signed; or declined / withdrawn.
+    status: Mapped[str] = mapped_column(String(16), default="invited")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    viewed_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    partner: Mapped[Partner] = relationship(back_populates="requests")
+    signature: Mapped["Signature | None"] = relationship(back_populates="request")
+
+
+class Signature(db.Model):
+    """One organisation's signature, bound to the exact letter text its signer saw."""
+
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    #: One signature per link: a second submission updates, never duplicates.
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("signature_requests.id", ondelete="CASCADE"), unique=True
+    )
+    letter_version_id: Mapped[int] = mapped_column(
+        ForeignKey("letter_versions.id", ondelete="CASCADE")
+    )
+    #: sha256 of the published version shown on the signing page, kept forever.
+    letter_sha256: Mapped[str] = mapped_column(String(64))
+    organisation: Mapped[str] = mapped_column(String(200))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_title: Mapped[str] = mapped_column(String(200), default="")
+    signer_email: Mapped[str] = mapped_column(String(254))
+    logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    #: The exact declaration text the signer ticked.
+    declaration: Mapped[str] = mapped_column(Text)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+
+    request: Mapped[SignatureRequest] = relationship(back_populates="signature")
+    letter_version: Mapped["LetterVersion"] = relationship()  # noqa: F821
+
+    @property
+    def tier(self) -> str:
+        """The partner's tier, used to group the signature list."""
+        return self.request.partner.tier

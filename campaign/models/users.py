@@ -1,0 +1,56 @@
+"""Accounts and campaign membership."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import utcnow
+
+ROLES = ("admin", "organiser", "staff")
+
+
+class User(UserMixin, db.Model):
+    """A person with an account: admin, organiser or staff (read and export)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    #: admin sees every campaign; organiser edits their campaigns; staff reads and exports.
+    role: Mapped[str] = mapped_column(String(16), default="organiser")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["CampaignMember"]] = relationship(back_populates="user")
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password, never the password itself."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Return whether the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether this account may change campaigns (staff may only read and export)."""
+        return self.role in ("admin", "organiser")
+
+
+class CampaignMember(db.Model):
+    """Links a user to a campaign they may see."""
+
+    __tablename__ = "campaign_members"
+    __table_args__ = (UniqueConstraint("campaign_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    campaign: Mapped["Campaign"] = relationship(back_populates="members")  # noqa: F821
