@@ -1,0 +1,1 @@
+"""The letter engine: sandboxed templates, Markdown, the letter layout and PDF rendering."""

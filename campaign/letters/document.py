@@ -1,0 +1,150 @@
+"""A letter as one HTML document: merge fields, Markdown body, letterhead and signatories.
+
+The same HTML feeds the browser preview and WeasyPrint, so it names assets only by
+root-relative URL (/static/..., /blobs/<sha256>); pdf.AssetFetcher serves those in print.
+"""
+
+import re
+
+from flask import render_template
+from markupsafe import Markup
+
+from .markdown import markdown_to_html
+from .sandbox import render_text, to_plain_text
+
+TIERS = (
+    ("national", "National organisations"),
+    ("state", "State organisations"),
+    ("local", "Local organisations"),
+)
+OTHER_TIER = "Other organisations"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_TARGET_KEYS = ("name", "title", "organisation", "salutation")
+
+
+def ordered_signatories(signatories: list[dict]) -> list[dict]:
+    """Signatories in print order: national, state, local, then A-Z by organisation."""
+    rank = {tier: i for i, (tier, _) in enumerate(TIERS)}
+
+    def key(s: dict):
+        org = s.get("organisation") or ""
+        return rank.get(s.get("tier"), len(TIERS)), org.casefold(), org
+
+    return sorted(signatories, key=key)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _join_names(names: list[str]) -> str:
+    names = [n for n in names if n]
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def merge_target(target: dict | None, targets: list[dict]) -> dict:
+    """The target fields a template sees.
+
+    The generic copy (target None) is addressed to every target at once, so it must not
+    greet only the first: names and organisations are joined ("A, B and C"), the title
+    is left empty and "Dear Ms A" + "Dear Mr B" become "Dear Ms A and Mr B".
+    """
+    if target is not None:
+        return {k: _text(target.get(k)) for k in _TARGET_KEYS}
+    people = [{k: _text(t.get(k)) for k in _TARGET_KEYS} for t in targets]
+    if len(people) == 1:
+        return people[0]
+    if not people:
+        return {"name": "", "title": "", "organisation": "", "salutation": "Dear Sir or Madam"}
+    organisations = list(dict.fromkeys(p["organisation"] for p in people))
+    greetings = [p["salutation"] for p in people]
+    if all(g.startswith("Dear ") for g in greetings):
+        salutation = "Dear " + _join_names([g.removeprefix("Dear ") for g in greetings])
+    else:
+        salutation = "Dear " + _join_names([p["name"] for p in people])
+    return {
+        "name": _join_names([p["name"] for p in people]),
+        "title": "",
+        "organisation": _join_names(organisations),
+        "salutation": salutation,
+    }
+
+
+def merge_context(letter: dict) -> dict:
+    """Plain-data merge fields for one letter (the names in sandbox.FIELDS)."""
+    campaign = letter["campaign"]
+    signatories = ordered_signatories(letter.get("signatories") or [])
+    return {
+        "target": merge_target(letter.get("target"), letter.get("targets") or []),
+        "campaign": {
+            "title": _text(campaign.get("title")),
+            "lead_organisation": _text(campaign.get("lead_organisation")),
+            "deadline": _text(campaign.get("deadline")),
+        },
+        "today": _text(letter.get("today")),
+        "signatory_count": len(signatories),
+        "signatories": [
+            {k: _text(s.get(k)) for k in ("organisation", "name", "title", "tier")}
+            for s in signatories
+        ],
+    }
+
+
+def signatory_groups(signatories: list[dict]) -> list[dict]:
+    """Signatories grouped under tier headings, each entry ready for the template."""
+    headings = dict(TIERS)
+    groups: dict[str, list[dict]] = {}
+    for s in ordered_signatories(signatories):
+        heading = headings.get(s.get("tier"), OTHER_TIER)
+        logo = _text(s.get("logo_sha256"))
+        person = ", ".join(v for v in (_text(s.get("name")), _text(s.get("title"))) if v)
+        groups.setdefault(heading, []).append(
+            {
+                "organisation": _text(s.get("organisation")),
+                "person": person,
+                "logo": logo if _SHA256.fullmatch(logo) else None,
+            }
+        )
+    return [{"heading": h, "entries": entries} for h, entries in groups.items()]
+
+
+def letter_html(letter: dict) -> str:
+    """Render the complete HTML document for one letter (needs an app context).
+
+    Both `subject` and `body_source` are letter templates: the subject is rendered to
+    plain text, the body to Markdown and then to sanitised HTML.
+    """
+    context = merge_context(letter)
+    subject = to_plain_text(render_text(letter.get("subject") or "", context, field="subject"))
+    body_text = render_text(letter.get("body_source") or "", context)
+    body = Markup(markdown_to_html(body_text, inline_footnotes=True))  # noqa: S704 - nh3-clean
+    campaign = letter["campaign"]
+    address = [line.strip() for line in _text(campaign.get("lead_address")).splitlines()]
+    target = letter.get("target")
+    signatories = letter.get("signatories") or []
+    return render_template(
+        "pdf/letter.html",
+        campaign=campaign,
+        address_lines=[line for line in address if line],
+        target={k: _text(target.get(k)) for k in _TARGET_KEYS} if target else None,
+        targets=[{k: _text(t.get(k)) for k in _TARGET_KEYS} for t in letter.get("targets") or []],
+        subject=subject,
+        today=_text(letter.get("today")),
+        body=body,
+        version_label=_version_label(letter),
+        groups=signatory_groups(signatories),
+        signatory_count=len(signatories),
+        draft=bool(letter.get("draft")),
+    )
+
+
+def _version_label(letter: dict) -> str:
+    version = letter.get("version") or {}
+    label = f"Version {version.get('number', 1)}"
+    if version.get("sha256"):
+        label += f" \u00b7 {version['sha256'][:12]}"
+    if letter.get("draft"):
+        label += " \u00b7 Draft"
+    return label
