@@ -1,0 +1,40 @@
+"""Outgoing email: the outbox, the provider adapters and the provider's events.
+
+`outbox` writes and sends OutboundEmail rows, `sendgrid` is the only module that talks
+to SendGrid, `local` is the no-provider default, and `events` applies webhook events.
+"""
+
+
+class MailError(Exception):
+    """A send did not go through; `reason` is shown to the organiser."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TemporaryFailure(MailError):
+    """The provider could not take the email now (rate limit, outage, timeout)."""
+
+    def __init__(self, reason: str, retry_after: int | None = None):
+        super().__init__(reason)
+        #: Seconds the provider asked us to wait, when it said (429 Retry-After).
+        self.retry_after = retry_after
+
+
+class PermanentFailure(MailError):
+    """The provider refused the email; sending it again unchanged will not help."""
+
+
+# Re-exported last: outbox imports the exceptions above from this package.
+from .outbox import backend, queue_email, retry, send_email  # noqa: E402
+
+__all__ = [
+    "MailError",
+    "PermanentFailure",
+    "TemporaryFailure",
+    "backend",
+    "queue_email",
+    "retry",
+    "send_email",
+]

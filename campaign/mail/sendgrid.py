@@ -1,0 +1,190 @@
+"""The SendGrid adapter: the only module in the project that imports `sendgrid`.
+
+Sending goes through the official client (`SendGridAPIClient`, whose `host` the tests
+point at a local fake API), and event webhooks are verified with SendGrid's own helper.
+"""
+
+import base64
+import binascii
+import functools
+import http.client
+import json
+import logging
+
+import python_http_client.exceptions as http_errors
+import sendgrid
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app
+from sendgrid.helpers.eventwebhook import EventWebhook, EventWebhookHeader
+from sendgrid.helpers.mail import (
+    Attachment,
+    ClickTracking,
+    CustomArg,
+    Disposition,
+    FileContent,
+    FileName,
+    FileType,
+    From,
+    Mail,
+    OpenTracking,
+    To,
+    TrackingSettings,
+)
+from sendgrid.helpers.mail.exceptions import SendGridException
+
+from ..extensions import db
+from ..models import Blob, OutboundEmail
+from . import PermanentFailure, TemporaryFailure
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = EventWebhookHeader.SIGNATURE
+TIMESTAMP_HEADER = EventWebhookHeader.TIMESTAMP
+DEFAULT_TIMEOUT_SECONDS = 10
+#: 429 is "slow down" and 408 "try again"; every other 4xx means the request is wrong.
+RETRYABLE_4XX = {408, 429}
+MAX_REASON_CHARS = 1000
+
+
+class SendGridBackend:
+    """Sends an OutboundEmail through SendGrid's v3 mail/send API."""
+
+    name = "sendgrid"
+
+    def __init__(
+        self,
+        api_key: str,
+        host: str,
+        *,
+        from_email: str | None = None,
+        from_name: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ):
+        config = current_app.config
+        self.client = sendgrid.SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        # The client has no timeout by default; a hung connection would hold a worker.
+        self.client.client.timeout = timeout
+        self.from_email = from_email or config["MAIL_FROM"]
+        self.from_name = from_name if from_name is not None else config["MAIL_FROM_NAME"]
+
+    def message(self, email: OutboundEmail) -> Mail:
+        """Build the SendGrid request body for one email."""
+        mail = Mail(
+            from_email=From(self.from_email, self.from_name or None),
+            to_emails=To(email.to_email, email.to_name or None),
+            subject=email.subject,
+            plain_text_content=email.text_body,
+            html_content=email.html_body or None,
+        )
+        # The webhook finds the row by this id even before we know the message id.
+        mail.add_custom_arg(CustomArg("outbound_id", str(email.id)))
+        # Explicit either way, so the account's default never decides for an organiser.
+        mail.tracking_settings = TrackingSettings(
+            click_tracking=ClickTracking(bool(email.tracking), False),
+            open_tracking=OpenTracking(bool(email.tracking)),
+        )
+        if email.attachment_sha256:
+            blob = db.session.get(Blob, email.attachment_sha256)
+            if blob is None:
+                raise PermanentFailure("the attachment is no longer stored")
+            mail.attachment = Attachment(
+                FileContent(base64.b64encode(blob.data).decode("ascii")),
+                FileName(email.attachment_name or "attachment"),
+                FileType(blob.mime),
+                Disposition("attachment"),
+            )
+        return mail
+
+    def send(self, email: OutboundEmail) -> str:
+        """Hand the email to SendGrid and return its X-Message-Id."""
+        try:
+            message = self.message(email)
+        except SendGridException as exc:
+            # The helper refuses bodies that look like they carry an API key.
+            raise PermanentFailure(f"SendGrid helper refused the message: {exc!r}") from exc
+        try:
+            response = self.client.send(message)
+        except http_errors.HTTPError as exc:
+            raise _failure(exc) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            # URLError, timeouts and dropped connections: the API may be back in a moment.
+            raise TemporaryFailure(f"could not reach SendGrid: {_describe(exc)}") from exc
+        if not 200 <= response.status_code < 300:
+            raise TemporaryFailure(f"SendGrid answered {response.status_code}")
+        return response.headers.get("X-Message-Id") or ""
+
+
+def _failure(exc: http_errors.HTTPError) -> Exception:
+    """Map an HTTP error from the API to a temporary or permanent failure."""
+    status = exc.status_code
+    reason = _error_reason(status, exc.body)
+    if status >= 500 or status in RETRYABLE_4XX:
+        return TemporaryFailure(reason, retry_after=_retry_after(exc.headers))
+    return PermanentFailure(reason)
+
+
+def _error_reason(status: int, body) -> str:
+    """Turn SendGrid's `{"errors": [{"field", "message"}]}` body into one readable line."""
+    messages = []
+    try:
+        data = json.loads(body)
+        for error in data.get("errors") or []:
+            message = str(error.get("message") or "").strip()
+            field = error.get("field")
+            if message:
+                messages.append(f"{field}: {message}" if field else message)
+    except (TypeError, ValueError, AttributeError):
+        pass
+    detail = "; ".join(messages) or "no reason given"
+    return f"SendGrid {status}: {detail}"[:MAX_REASON_CHARS]
+
+
+def _retry_after(headers) -> int | None:
+    """Read a Retry-After given in seconds; the HTTP-date form is rare enough to ignore."""
+    try:
+        value = headers.get("Retry-After") if headers is not None else None
+        return max(0, int(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe(exc: Exception) -> str:
+    """Name a network error without a traceback."""
+    reason = getattr(exc, "reason", None)
+    return f"{type(exc).__name__}: {reason if reason is not None else exc}"[:MAX_REASON_CHARS]
+
+
+@functools.lru_cache(maxsize=8)
+def _public_key(public_key: str) -> ec.EllipticCurvePublicKey:
+    """Load the webhook verification key, given bare (as SendGrid shows it) or as PEM."""
+    # Operators paste either the bare base64 from SendGrid's settings page or a PEM file.
+    bare = "".join(
+        line.strip() for line in public_key.strip().splitlines() if not line.startswith("-----")
+    )
+    base64.b64decode(bare, validate=True)
+    key = EventWebhook().convert_public_key_to_ecdsa(bare)
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise ValueError("the webhook verification key is not an elliptic-curve key")
+    return key
+
+
+def verify_event_signature(public_key: str, payload: bytes, signature: str, timestamp: str) -> bool:
+    """Return whether SendGrid signed `timestamp + payload`; any malformed input is False."""
+    try:
+        if not isinstance(payload, bytes | bytearray | memoryview):
+            return False
+        if not (isinstance(timestamp, str) and timestamp.isascii() and timestamp):
+            return False
+        if not isinstance(signature, str) or not base64.b64decode(signature, validate=True):
+            return False
+        key = _public_key(public_key)
+        # The helper takes text and re-encodes it as UTF-8; a strict decode round-trips to
+        # the exact bytes received, and a body that is not UTF-8 cannot be SendGrid's.
+        text = bytes(payload).decode("utf-8")
+        return bool(EventWebhook().verify_signature(text, signature, timestamp, public_key=key))
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    except Exception as exc:
+        # Unsupported key types and malformed DER signatures surface as assorted errors.
+        log.warning("webhook signature check refused malformed input: %s", type(exc).__name__)
+        return False
