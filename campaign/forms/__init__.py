@@ -1,0 +1,100 @@
+"""Flask-WTF forms: they check the shape of input; services check its meaning."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, Email, Length, Optional
+
+from ..models import TIERS
+
+TIER_CHOICES = [SelectChoice(t, t.capitalize()) for t in TIERS]
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email()])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only form: carries the CSRF token for a state-changing POST."""
+
+
+class CampaignForm(FlaskForm):
+    """A new campaign's basics."""
+
+    title = StringField("Campaign title", validators=[DataRequired(), Length(max=200)])
+    lead_organisation = StringField(
+        "Lead organisation", validators=[DataRequired(), Length(max=200)]
+    )
+    lead_address = TextAreaField(
+        "Lead organisation's address", validators=[Optional(), Length(max=500)]
+    )
+    deadline = DateTimeLocalField(
+        "Signing deadline (UTC)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(message="Enter a date and time, e.g. 2026-12-31 17:00.")],
+    )
+
+
+class LetterForm(FlaskForm):
+    """The letter's subject and Markdown body with merge fields."""
+
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField("Letter", validators=[DataRequired(), Length(max=50_000)])
+
+
+class TargetForm(FlaskForm):
+    """A recipient of the letter."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    title = StringField("Title", validators=[Optional(), Length(max=200)])
+    organisation = StringField("Organisation", validators=[Optional(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    salutation = StringField(
+        "Salutation", validators=[Optional(), Length(max=200)], description="e.g. Dear Ms Rivera"
+    )
+
+
+class PartnerForm(FlaskForm):
+    """One partner organisation."""
+
+    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    contact_name = StringField("Contact name", validators=[Optional(), Length(max=200)])
+    contact_email = EmailField(
+        "Contact email", validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    website = StringField(
+        "Website", validators=[Optional(), URL(require_tld=False), Length(max=300)]
+    )
+    tier = SelectField("Tier", choices=TIER_CHOICES, default="national")
+
+
+class ImportForm(FlaskForm):
+    """A CSV file of partners."""
+
+    file = FileField("CSV file", validators=[DataRequired(message="Choose a CSV file.")])
+
+
+class SignForm(FlaskForm):
+    """What a partner gives when signing."""
+
+    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    signer_name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    signer_title = StringField("Your title", validators=[Optional(), Length(max=200)])
+    signer_email = EmailField("Your email", validators=[DataRequired(), Email(), Length(max=254)])
+    logo = FileField("Logo (PNG, JPEG or WebP, up to 2 MB)")
+    authorised = BooleanField(
+        "I am authorised to sign on behalf of this organisation.",
+        validators=[DataRequired(message="Tick this box to confirm you may sign.")],
+    )

@@ -1,0 +1,96 @@
+"""Background jobs: RQ on Redis when REDIS_URL is set, otherwise in-process after commit.
+
+Jobs are queued with `after_commit(func, *ids)` inside a transaction. Nothing is queued
+unless that transaction commits, so a rolled-back request never sends an email or
+renders a PDF. Job functions take ids, not ORM objects, and commit their own work.
+
+Without Redis the same functions are called directly once the request (or CLI command)
+has committed. We call them directly rather than running RQ's synchronous mode against
+fakeredis: RQ's sync mode adds nothing but a dependency and a fake server.
+"""
+
+import functools
+import logging
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+PENDING = "undersigned_pending_jobs"
+READY = "undersigned_ready_jobs"
+
+
+def job(func):
+    """Mark a function as a job: it runs inside an app context wherever it executes."""
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        if has_app_context():
+            return func(*args)
+        # An RQ worker process imports the job without an app; build one.
+        from . import create_app
+
+        with create_app().app_context():
+            return func(*args)
+
+    return wrapper
+
+
+def after_commit(func, *args) -> None:
+    """Run `func(*args)` as a job once the current transaction commits."""
+    db.session().info.setdefault(PENDING, []).append((func, args))
+
+
+def redis_connection():
+    """Return a Redis connection for REDIS_URL, or None when jobs run in-process."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    from redis import Redis
+
+    return Redis.from_url(url)
+
+
+def queue():
+    """Return the RQ queue jobs go to (only when REDIS_URL is set)."""
+    from rq import Queue
+
+    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+
+
+@event.listens_for(Session, "after_commit")
+def _release(session):
+    pending = session.info.pop(PENDING, [])
+    if not pending:
+        return
+    if has_app_context() and current_app.config.get("REDIS_URL"):
+        q = queue()
+        for func, args in pending:
+            q.enqueue(func, *args, job_timeout=600)
+    else:
+        session.info.setdefault(READY, []).extend(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard(session):
+    session.info.pop(PENDING, None)
+
+
+def run_ready() -> int:
+    """Run, in this process, the jobs released by commits so far; return how many ran."""
+    session = db.session()
+    ran = 0
+    # A job may commit and release further jobs; keep going until none are left.
+    while session.info.get(READY):
+        func, args = session.info[READY].pop(0)
+        try:
+            func(*args)
+        except Exception:
+            log.exception("job %s%r failed", getattr(func, "__name__", func), args)
+            db.session.rollback()
+        ran += 1
+    return ran

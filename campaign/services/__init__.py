@@ -1,0 +1,1 @@
+"""Business rules and every mutation. Services flush; the request boundary commits."""

@@ -1,0 +1,139 @@
+"""Campaigns: creation, visibility, targets and the status workflow."""
+
+import re
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import Campaign, CampaignMember, Target, User, utcnow
+from . import audit
+
+
+def slugify(title: str) -> str:
+    """Turn a title into a short URL-safe slug."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:60].strip("-") or "campaign"
+
+
+def _unique_slug(title: str) -> str:
+    base = slugify(title)
+    slug, n = base, 2
+    while db.session.scalar(select(Campaign.id).where(Campaign.slug == slug)) is not None:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def visible_campaigns(user: User) -> list[Campaign]:
+    """Campaigns this user may see: all for admins, their memberships for everyone else."""
+    stmt = select(Campaign).order_by(Campaign.created_at.desc())
+    if user.role != "admin":
+        stmt = stmt.join(CampaignMember).where(CampaignMember.user_id == user.id)
+    return list(db.session.scalars(stmt))
+
+
+def get_campaign(user: User, slug: str) -> Campaign:
+    """Fetch a campaign the user may see; anything else is NotFound (never 403)."""
+    stmt = select(Campaign).where(Campaign.slug == slug)
+    if user.role != "admin":
+        stmt = stmt.join(CampaignMember).where(CampaignMember.user_id == user.id)
+    campaign = db.session.scalar(stmt)
+    if campaign is None:
+        raise NotFound(slug)
+    return campaign
+
+
+def require_editor(user: User) -> None:
+    """Refuse changes from read-only (staff) accounts."""
+    if not user.can_edit:
+        raise Conflict("Your account can read and export, but not change campaigns.")
+
+
+def create_campaign(
+    user: User, *, title: str, lead_organisation: str, lead_address: str, deadline: datetime
+) -> Campaign:
+    """Create a draft campaign with its creator as a member."""
+    require_editor(user)
+    if deadline <= utcnow():
+        raise Invalid("deadline", "must be in the future")
+    campaign = Campaign(
+        slug=_unique_slug(title),
+        title=title.strip(),
+        lead_organisation=lead_organisation.strip(),
+        lead_address=lead_address.strip(),
+        deadline=deadline,
+        status="draft",
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    db.session.add(CampaignMember(campaign_id=campaign.id, user_id=user.id))
+    audit.record("campaign.created", campaign=campaign, user=user, title=campaign.title)
+    return campaign
+
+
+def add_member(campaign: Campaign, user: User) -> None:
+    """Give a user access to a campaign (idempotent)."""
+    exists = db.session.scalar(
+        select(CampaignMember.id).where(
+            CampaignMember.campaign_id == campaign.id, CampaignMember.user_id == user.id
+        )
+    )
+    if exists is None:
+        db.session.add(CampaignMember(campaign_id=campaign.id, user_id=user.id))
+        db.session.flush()
+
+
+def add_target(campaign: Campaign, user: User | None, **fields) -> Target:
+    """Add a letter recipient; targets are fixed once the letter is delivered."""
+    if campaign.status == "delivered":
+        raise Conflict("The letter has been delivered; targets can no longer change.")
+    target = Target(campaign_id=campaign.id, **{k: v.strip() for k, v in fields.items()})
+    db.session.add(target)
+    db.session.flush()
+    audit.record("target.added", campaign=campaign, user=user, name=target.name)
+    return target
+
+
+def remove_target(campaign: Campaign, user: User, target_id: int) -> None:
+    """Remove a recipient before delivery."""
+    target = get_target(campaign, target_id)
+    if campaign.status == "delivered":
+        raise Conflict("The letter has been delivered; targets can no longer change.")
+    db.session.delete(target)
+    db.session.flush()
+    audit.record("target.removed", campaign=campaign, user=user, name=target.name)
+
+
+def get_target(campaign: Campaign, target_id: int) -> Target:
+    """A target of this campaign, or NotFound."""
+    target = db.session.get(Target, target_id)
+    if target is None or target.campaign_id != campaign.id:
+        raise NotFound(target_id)
+    return target
+
+
+def close_signing(campaign: Campaign, user: User) -> None:
+    """Stop accepting signatures so the letter can be delivered."""
+    require_editor(user)
+    if campaign.status != "open":
+        raise Conflict("Only a campaign that is open for signatures can be closed.")
+    campaign.status = "closed"
+    campaign.closed_at = utcnow()
+    db.session.flush()
+    audit.record("campaign.closed", campaign=campaign, user=user)
+
+
+def reopen_signing(campaign: Campaign, user: User) -> None:
+    """Accept signatures again after an early close (not after delivery)."""
+    require_editor(user)
+    if campaign.status != "closed":
+        raise Conflict("Only a closed campaign can be reopened.")
+    if campaign.deadline <= utcnow():
+        raise Conflict("The deadline has passed; move the deadline before reopening.")
+    campaign.status = "open"
+    campaign.closed_at = None
+    db.session.flush()
+    audit.record("campaign.reopened", campaign=campaign, user=user)

@@ -1,0 +1,54 @@
+"""Read-only summaries for the campaign page."""
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Campaign, OutboundEmail, RenderedLetter
+from .letters import latest_version, published_version
+
+
+def _latest_emails(campaign: Campaign, column) -> dict[int, OutboundEmail]:
+    """The newest email per partner or per target, in one query."""
+    rows = db.session.scalars(
+        select(OutboundEmail)
+        .where(OutboundEmail.campaign_id == campaign.id, column.is_not(None))
+        .order_by(OutboundEmail.id)
+    )
+    latest: dict[int, OutboundEmail] = {}
+    for email in rows:
+        if email.kind in ("invitation", "letter"):
+            latest[getattr(email, column.key)] = email
+    return latest
+
+
+def campaign_overview(campaign: Campaign) -> dict:
+    """Counts and per-row statuses the dashboard shows."""
+    from ..models import Partner
+
+    partners = list(
+        db.session.scalars(
+            select(Partner).where(Partner.campaign_id == campaign.id).order_by(Partner.organisation)
+        )
+    )
+    statuses = Counter(
+        (p.current_request.status if p.current_request else "not invited") for p in partners
+    )
+    invitations = _latest_emails(campaign, OutboundEmail.partner_id)
+    letters = _latest_emails(campaign, OutboundEmail.target_id)
+    generic_pdf = db.session.scalar(
+        select(RenderedLetter)
+        .where(RenderedLetter.campaign_id == campaign.id, RenderedLetter.target_id.is_(None))
+        .order_by(RenderedLetter.id.desc())
+    )
+    return {
+        "published": published_version(campaign),
+        "latest": latest_version(campaign),
+        "partners": partners,
+        "statuses": statuses,
+        "signed": statuses.get("signed", 0),
+        "invitations": invitations,
+        "letters": letters,
+        "generic_pdf": generic_pdf,
+    }

@@ -1,0 +1,86 @@
+"""Delivering the signed letter to its targets, one merged copy each."""
+
+from flask import render_template
+
+from .. import jobs
+from ..errors import Conflict
+from ..extensions import db
+from ..letters.sandbox import render_text, to_plain_text
+from ..mail.outbox import queue_email
+from ..models import Campaign, RenderedLetter, Target, utcnow
+from . import audit
+from .campaigns import require_editor
+from .letters import letter_data, published_version
+from .rendering import render_now, request_render
+
+
+def check_ready(campaign: Campaign) -> None:
+    """Refuse delivery unless signing is closed and there is someone to send to."""
+    if campaign.status == "delivered":
+        raise Conflict("The letter has already been delivered.")
+    if campaign.status != "closed":
+        raise Conflict("Close signing before delivering the letter.")
+    if not campaign.targets:
+        raise Conflict("Add at least one target (recipient) before delivering.")
+    if published_version(campaign) is None:
+        raise Conflict("Publish the letter before delivering it.")
+
+
+def deliver(campaign: Campaign, user) -> list[RenderedLetter]:
+    """Mark the campaign delivered and queue one signed copy per target."""
+    require_editor(user)
+    check_ready(campaign)
+    campaign.status = "delivered"
+    campaign.delivered_at = utcnow()
+    renders = [request_render(campaign, target) for target in campaign.targets]
+    db.session.flush()
+    for rendered in renders:
+        jobs.after_commit(send_to_target, rendered.id)
+    audit.record(
+        "letter.delivered",
+        campaign=campaign,
+        user=user,
+        targets=[t.email for t in campaign.targets],
+    )
+    return renders
+
+
+@jobs.job
+def send_to_target(rendered_id: int) -> None:
+    """Job: make sure the target's PDF exists, then queue the email carrying it."""
+    rendered = db.session.get(RenderedLetter, rendered_id)
+    if rendered is None:
+        return
+    if rendered.status == "pending":
+        render_now(rendered)
+    if rendered.status != "ready":
+        db.session.commit()
+        return
+    campaign = db.session.get(Campaign, rendered.campaign_id)
+    target = db.session.get(Target, rendered.target_id)
+    version = published_version(campaign)
+    data = letter_data(campaign, version, target)
+    merge = {
+        "target": data["target"],
+        "campaign": {k: data["campaign"][k] for k in ("title", "lead_organisation", "deadline")},
+        "today": data["today"],
+        "signatories": data["signatories"],
+        "signatory_count": len(data["signatories"]),
+    }
+    queue_email(
+        kind="letter",
+        to_email=target.email,
+        to_name=target.name,
+        subject=to_plain_text(render_text(version.subject, merge)),
+        text_body=render_template(
+            "emails/letter.txt",
+            body=to_plain_text(render_text(version.body, merge)),
+            campaign=campaign,
+            count=rendered.signatory_count,
+        ),
+        campaign_id=campaign.id,
+        target_id=target.id,
+        attachment=(f"{campaign.slug}-signed-letter.pdf", rendered.pdf_sha256),
+        tracking=campaign.tracking_enabled,
+    )
+    db.session.commit()

@@ -1,0 +1,168 @@
+"""Letter drafting, publishing, and the plain data the letter engine renders from."""
+
+import hashlib
+import json
+
+from sqlalchemy import select
+
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..letters.sandbox import check_template
+from ..models import Campaign, LetterVersion, Partner, Signature, SignatureRequest, Target, utcnow
+from . import audit
+from .campaigns import require_editor
+
+MAX_SUBJECT = 300
+
+
+def content_sha256(subject: str, body: str) -> str:
+    """Hash a version's text in a stable, documented form: JSON of subject and body."""
+    canonical = json.dumps({"subject": subject, "body": body}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def latest_version(campaign: Campaign) -> LetterVersion | None:
+    """The newest version, draft or published."""
+    return campaign.versions[-1] if campaign.versions else None
+
+
+def published_version(campaign: Campaign) -> LetterVersion | None:
+    """The newest frozen version: the text partners see and sign."""
+    for version in reversed(campaign.versions):
+        if version.is_published:
+            return version
+    return None
+
+
+def save_draft(campaign: Campaign, user, *, subject: str, body: str) -> LetterVersion:
+    """Save the letter text as the working draft, checking the template first."""
+    require_editor(user)
+    if campaign.status in ("closed", "delivered"):
+        raise Conflict("Signing has closed; the letter text can no longer change.")
+    subject = subject.strip()
+    if not subject:
+        raise Invalid("subject", "is required")
+    if len(subject) > MAX_SUBJECT:
+        raise Invalid("subject", f"must be at most {MAX_SUBJECT} characters")
+    check_template(subject, field="subject")
+    check_template(body)
+    draft = latest_version(campaign)
+    if draft is None or draft.is_published:
+        # Published versions are frozen: further edits start the next version.
+        number = draft.number + 1 if draft else 1
+        draft = LetterVersion(campaign_id=campaign.id, number=number, subject=subject, body=body)
+        campaign.versions.append(draft)
+    draft.subject = subject
+    draft.body = body
+    draft.author_id = user.id
+    db.session.flush()
+    audit.record("letter.saved", campaign=campaign, user=user, version=draft.number)
+    return draft
+
+
+def publish(campaign: Campaign, user) -> LetterVersion:
+    """Freeze the draft, record its sha256 and open the campaign for signatures."""
+    require_editor(user)
+    draft = latest_version(campaign)
+    if draft is None or draft.is_published:
+        raise Conflict("There is no unpublished draft to publish; edit the letter first.")
+    if campaign.status in ("closed", "delivered"):
+        raise Conflict("Signing has closed; the letter can no longer change.")
+    if campaign.deadline <= utcnow():
+        raise Conflict("The deadline has passed; move it before opening the campaign.")
+    check_template(draft.subject, field="subject")
+    check_template(draft.body)
+    draft.published_at = utcnow()
+    draft.content_sha256 = content_sha256(draft.subject, draft.body)
+    campaign.status = "open"
+    db.session.flush()
+    audit.record(
+        "letter.published",
+        campaign=campaign,
+        user=user,
+        version=draft.number,
+        sha256=draft.content_sha256,
+    )
+    return draft
+
+
+def active_signatures(campaign: Campaign) -> list[Signature]:
+    """Signatures that count: not withdrawn, from links that were not revoked."""
+    stmt = (
+        select(Signature)
+        .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
+        .where(
+            Signature.campaign_id == campaign.id,
+            Signature.withdrawn_at.is_(None),
+            SignatureRequest.status == "signed",
+        )
+        .order_by(Signature.organisation)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def target_dict(target: Target) -> dict:
+    """A target as plain strings for templates."""
+    return {
+        "name": target.name,
+        "title": target.title,
+        "organisation": target.organisation,
+        "email": target.email,
+        "salutation": target.salutation or f"Dear {target.name}",
+    }
+
+
+def signatory_dicts(campaign: Campaign) -> list[dict]:
+    """The signature list as plain dicts, the only form templates see."""
+    rows = db.session.execute(
+        select(Signature, Partner.tier)
+        .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
+        .join(Partner, SignatureRequest.partner_id == Partner.id)
+        .where(
+            Signature.campaign_id == campaign.id,
+            Signature.withdrawn_at.is_(None),
+            SignatureRequest.status == "signed",
+        )
+    )
+    return [
+        {
+            "organisation": sig.organisation,
+            "name": sig.signer_name,
+            "title": sig.signer_title,
+            "tier": tier,
+            "logo_sha256": sig.logo_sha256,
+        }
+        for sig, tier in rows
+    ]
+
+
+def letter_data(
+    campaign: Campaign,
+    version: LetterVersion,
+    target: Target | None = None,
+    *,
+    with_signatories: bool = True,
+) -> dict:
+    """Everything the letter engine needs, as plain dicts (never ORM objects)."""
+    return {
+        "campaign": {
+            "title": campaign.title,
+            "slug": campaign.slug,
+            "lead_organisation": campaign.lead_organisation,
+            "lead_address": campaign.lead_address,
+            "deadline": format_date(campaign.deadline),
+        },
+        "target": target_dict(target) if target is not None else None,
+        "targets": [target_dict(t) for t in campaign.targets],
+        "subject": version.subject,
+        "body_source": version.body,
+        "today": format_date(utcnow()),
+        "version": {"number": version.number, "sha256": version.content_sha256},
+        "signatories": signatory_dicts(campaign) if with_signatories else [],
+        "draft": not version.is_published,
+    }
+
+
+def format_date(moment) -> str:
+    """Dates as letters print them: 27 November 2026."""
+    return f"{moment.day} {moment:%B %Y}"

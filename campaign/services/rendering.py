@@ -1,0 +1,110 @@
+"""Signed PDFs: asking for a render, and the job that renders and stores it."""
+
+import hashlib
+import json
+import logging
+from functools import cache
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import jobs
+from ..errors import Invalid
+from ..extensions import db
+from ..letters.document import letter_html
+from ..letters.pdf import html_to_pdf
+from ..models import Campaign, RenderedLetter, Target, utcnow
+from .blobs import store_blob
+from .letters import letter_data, published_version
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _engine_fingerprint(root: str) -> str:
+    """Hash of the trusted template and stylesheet, so a new layout means a new render."""
+    digest = hashlib.sha256()
+    for rel in ("templates/pdf/letter.html", "static/css/letter.css"):
+        path = Path(root) / rel
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+def inputs_sha256(data: dict) -> str:
+    """Hash everything that goes into a PDF: the letter data and the layout files."""
+    root = str(Path(current_app.root_path).parent)
+    payload = json.dumps(data, sort_keys=True, ensure_ascii=False) + _engine_fingerprint(root)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def request_render(campaign: Campaign, target: Target | None = None) -> RenderedLetter:
+    """Return the stored render for the current letter, or queue a new one."""
+    version = published_version(campaign)
+    if version is None:
+        raise Invalid("letter", "publish the letter before making a signed PDF")
+    data = letter_data(campaign, version, target)
+    key = inputs_sha256(data)
+    existing = db.session.scalar(
+        select(RenderedLetter)
+        .where(
+            RenderedLetter.campaign_id == campaign.id,
+            RenderedLetter.inputs_sha256 == key,
+            RenderedLetter.status.in_(("pending", "ready")),
+        )
+        .order_by(RenderedLetter.id.desc())
+    )
+    if existing is not None:
+        return existing
+    rendered = RenderedLetter(
+        campaign_id=campaign.id,
+        target_id=target.id if target else None,
+        letter_version_id=version.id,
+        inputs_sha256=key,
+        signatory_count=len(data["signatories"]),
+    )
+    db.session.add(rendered)
+    db.session.flush()
+    jobs.after_commit(render_letter, rendered.id)
+    return rendered
+
+
+def render_now(rendered: RenderedLetter) -> None:
+    """Render a pending PDF in this process and store it (flushes)."""
+    campaign = db.session.get(Campaign, rendered.campaign_id)
+    target = db.session.get(Target, rendered.target_id) if rendered.target_id else None
+    version = published_version(campaign)
+    data = letter_data(campaign, version, target)
+    try:
+        pdf = html_to_pdf(letter_html(data))
+    except Invalid as exc:
+        rendered.status = "failed"
+        rendered.error = exc.reason
+    else:
+        rendered.pdf_sha256 = store_blob(pdf, "application/pdf").sha256
+        rendered.status = "ready"
+        # The data may have moved on since the request; record what was really rendered.
+        rendered.inputs_sha256 = inputs_sha256(data)
+        rendered.signatory_count = len(data["signatories"])
+        rendered.letter_version_id = version.id
+    rendered.finished_at = utcnow()
+    db.session.flush()
+
+
+@jobs.job
+def render_letter(rendered_id: int) -> None:
+    """Job: render one pending PDF and commit it."""
+    rendered = db.session.get(RenderedLetter, rendered_id)
+    if rendered is None or rendered.status != "pending":
+        return
+    try:
+        render_now(rendered)
+    except Exception:
+        # Never leave a render "pending" forever: the page would spin with no answer.
+        log.exception("rendering letter %s failed", rendered_id)
+        db.session.rollback()
+        rendered = db.session.get(RenderedLetter, rendered_id)
+        rendered.status = "failed"
+        rendered.error = "The PDF renderer failed; the server log has the details."
+        rendered.finished_at = utcnow()
+    db.session.commit()

@@ -1,0 +1,171 @@
+"""The campaign list, creation, the dashboard and the status workflow."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..forms import CampaignForm, ConfirmForm, TargetForm
+from ..services import campaigns as service
+from ..services import delivery
+from ..services.dashboard import campaign_overview
+from .helpers import campaign_or_404, editor_required, field_error
+
+bp = Blueprint("campaigns", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List the campaigns the user may see."""
+    return render_template(
+        "campaigns/index.html", campaigns=service.visible_campaigns(current_user)
+    )
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Create a campaign."""
+    editor_required()
+    form = CampaignForm()
+    if form.validate_on_submit():
+        try:
+            campaign = service.create_campaign(
+                current_user,
+                title=form.title.data,
+                lead_organisation=form.lead_organisation.data,
+                lead_address=form.lead_address.data or "",
+                deadline=form.deadline.data,
+            )
+        except Invalid as exc:
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Campaign created. Now write the letter.", "success")
+            return redirect(url_for("letters.edit", slug=campaign.slug))
+    return render_template("campaigns/new.html", form=form)
+
+
+@bp.get("/c/<slug>")
+@login_required
+def show(slug):
+    """The campaign dashboard: letter, signatures, targets and deliveries."""
+    campaign = campaign_or_404(slug)
+    return render_template(
+        "campaigns/show.html",
+        campaign=campaign,
+        overview=campaign_overview(campaign),
+        target_form=TargetForm(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/c/<slug>/targets")
+@login_required
+def add_target(slug):
+    """Add a target (recipient) to the campaign."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    form = TargetForm()
+    if form.validate_on_submit():
+        try:
+            service.add_target(
+                campaign,
+                current_user,
+                name=form.name.data,
+                title=form.title.data or "",
+                organisation=form.organisation.data or "",
+                email=form.email.data,
+                salutation=form.salutation.data or "",
+            )
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{form.name.data} added as a target.", "success")
+            return redirect(url_for("campaigns.show", slug=slug, _anchor="targets"))
+    return render_template(
+        "campaigns/show.html",
+        campaign=campaign,
+        overview=campaign_overview(campaign),
+        target_form=form,
+        confirm=ConfirmForm(),
+    ), 400
+
+
+@bp.post("/c/<slug>/targets/<int:target_id>/delete")
+@login_required
+def remove_target(slug, target_id):
+    """Remove a target before delivery."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.remove_target(campaign, current_user, target_id)
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Target removed.", "success")
+    return redirect(url_for("campaigns.show", slug=slug, _anchor="targets"))
+
+
+@bp.post("/c/<slug>/close")
+@login_required
+def close(slug):
+    """Stop accepting signatures."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.close_signing(campaign, current_user)
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Signing is closed. Check the PDF, then deliver the letter.", "success")
+    return redirect(url_for("campaigns.show", slug=slug))
+
+
+@bp.post("/c/<slug>/reopen")
+@login_required
+def reopen(slug):
+    """Accept signatures again."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.reopen_signing(campaign, current_user)
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Signing is open again.", "success")
+    return redirect(url_for("campaigns.show", slug=slug))
+
+
+@bp.route("/c/<slug>/deliver", methods=["GET", "POST"])
+@login_required
+def deliver(slug):
+    """Confirm and deliver the signed letter to every target."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    form = ConfirmForm()
+    problem = None
+    try:
+        delivery.check_ready(campaign)
+    except Conflict as exc:
+        problem = str(exc)
+    if form.validate_on_submit() and problem is None:
+        delivery.deliver(campaign, current_user)
+        db.session.commit()
+        flash(f"The letter is on its way to {len(campaign.targets)} target(s).", "success")
+        return redirect(url_for("campaigns.show", slug=slug, _anchor="delivery"))
+    return render_template(
+        "campaigns/deliver.html",
+        campaign=campaign,
+        form=form,
+        problem=problem,
+        overview=campaign_overview(campaign),
+    )

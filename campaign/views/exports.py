@@ -1,0 +1,61 @@
+"""Downloads for organisers and staff: the signed PDF and the signatory CSV."""
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import login_required
+
+from .. import jobs
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..models import Blob
+from ..services.campaigns import get_target
+from ..services.exports import signatories_csv
+from ..services.rendering import request_render
+from .helpers import campaign_or_404
+
+bp = Blueprint("exports", __name__)
+
+
+@bp.get("/c/<slug>/letter.pdf")
+@login_required
+def pdf(slug):
+    """The signed PDF: served from storage when unchanged, otherwise rendered by a job."""
+    campaign = campaign_or_404(slug)
+    target = None
+    if request.args.get("target"):
+        try:
+            target = get_target(campaign, int(request.args["target"]))
+        except (ValueError, NotFound):
+            abort(404)
+    try:
+        rendered = request_render(campaign, target)
+    except Invalid as exc:
+        return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
+    db.session.commit()
+    # Without Redis the render job runs in this process right after the commit.
+    jobs.run_ready()
+    db.session.refresh(rendered)
+    if rendered.status != "ready":
+        code = 202 if rendered.status == "pending" else 409
+        return render_template("exports/pending.html", campaign=campaign, rendered=rendered), code
+    blob = db.session.get(Blob, rendered.pdf_sha256)
+    name = f"{campaign.slug}-signed-letter{'-' + str(target.id) if target else ''}.pdf"
+    return Response(
+        blob.data,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-SHA256": blob.sha256,
+        },
+    )
+
+
+@bp.get("/c/<slug>/signatories.csv")
+@login_required
+def csv(slug):
+    """The active signatories as CSV."""
+    campaign = campaign_or_404(slug)
+    return Response(
+        signatories_csv(campaign),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{campaign.slug}-signatories.csv"'},
+    )

@@ -1,0 +1,32 @@
+"""Small helpers shared by the views."""
+
+from flask import abort
+from flask_login import current_user
+
+from ..errors import Invalid, NotFound
+from ..services.campaigns import get_campaign
+
+
+def campaign_or_404(slug: str):
+    """The campaign named by the URL, if the current user may see it."""
+    try:
+        return get_campaign(current_user, slug)
+    except NotFound:
+        abort(404)
+
+
+def editor_required() -> None:
+    """Staff accounts read and export; they get 403 on changes."""
+    if not current_user.can_edit:
+        abort(403)
+
+
+def field_error(form, exc: Invalid) -> None:
+    """Show a service's Invalid on the matching form field, or at the top of the form."""
+    field = getattr(form, exc.field, None)
+    if field is not None and hasattr(field, "errors"):
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        field.errors.append(exc.reason)
+    else:
+        form.form_errors.append(f"{exc.field}: {exc.reason}")

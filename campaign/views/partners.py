@@ -1,0 +1,117 @@
+"""The partner list: adding, importing and inviting partner organisations."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..forms import ConfirmForm, ImportForm, PartnerForm
+from ..services import partners as service
+from ..services.dashboard import campaign_overview
+from .helpers import campaign_or_404, editor_required, field_error
+
+bp = Blueprint("partners", __name__)
+
+
+def _page(campaign, *, form=None, import_form=None, row_errors=None, status=200):
+    return render_template(
+        "partners/index.html",
+        campaign=campaign,
+        overview=campaign_overview(campaign),
+        form=form or PartnerForm(formdata=None),
+        import_form=import_form or ImportForm(formdata=None),
+        row_errors=row_errors or [],
+        columns=service.CSV_COLUMNS,
+        uninvited=service.uninvited(campaign),
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.get("/c/<slug>/partners")
+@login_required
+def index(slug):
+    """Partners, their signing status, and the forms to add more."""
+    return _page(campaign_or_404(slug))
+
+
+@bp.post("/c/<slug>/partners")
+@login_required
+def add(slug):
+    """Add one partner."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    form = PartnerForm()
+    if form.validate_on_submit():
+        try:
+            partner = service.add_partner(campaign, current_user, form.data)
+        except Invalid as exc:
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{partner.organisation} added.", "success")
+            return redirect(url_for("partners.index", slug=slug))
+    return _page(campaign, form=form, status=400)
+
+
+@bp.post("/c/<slug>/partners/import")
+@login_required
+def import_csv(slug):
+    """Import partners from a CSV file: all rows, or none and a list of what to fix."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            added = service.import_csv(campaign, current_user, form.file.data.read())
+        except service.CsvRejected as exc:
+            return _page(campaign, import_form=form, row_errors=exc.errors, status=400)
+        except Invalid as exc:
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                f"Imported {len(added)} partners. Nothing is sent until you invite them.", "success"
+            )
+            return redirect(url_for("partners.index", slug=slug))
+    return _page(campaign, import_form=form, status=400)
+
+
+@bp.post("/c/<slug>/partners/invite")
+@login_required
+def invite(slug):
+    """Send personal signing links to every partner not yet invited."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        try:
+            count = len(service.invite(campaign, current_user, service.uninvited(campaign)))
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(
+                f"{count} invitation(s) queued." if count else "Everyone is already invited.",
+                "success",
+            )
+    return redirect(url_for("partners.index", slug=slug))
+
+
+@bp.post("/c/<slug>/partners/<int:partner_id>/reissue")
+@login_required
+def reissue(slug, partner_id):
+    """Kill a partner's link and email them a new one."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    partner = service.get_partner(campaign, partner_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.invite(campaign, current_user, [partner])
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(
+                f"A new link was sent to {partner.contact_email}; the old one no longer works.",
+                "success",
+            )
+    return redirect(url_for("partners.index", slug=slug))

@@ -1,0 +1,133 @@
+"""The partner's signing page, reached through a personal link (no account)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..forms import ConfirmForm, SignForm
+from ..letters.document import letter_html
+from ..services import signing as service
+from ..services.letters import letter_data, published_version
+from ..services.partners import signing_url
+from .helpers import field_error
+
+bp = Blueprint("signing", __name__)
+
+
+@bp.after_request
+def no_referrer(response):
+    """Keep the token in the URL from leaking to any other site through the Referer header."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _int(raw: str | None) -> int:
+    # A tampered hidden field is just "a different version": the service says re-read.
+    try:
+        return int(raw or 0)
+    except ValueError:
+        return 0
+
+
+def _request(token):
+    try:
+        return service.resolve(token)
+    except NotFound:
+        abort(404)
+
+
+def _page(req, token, form, status=200):
+    campaign = req.partner.campaign
+    version = published_version(campaign)
+    if version is None:
+        abort(404)
+    letter = letter_data(campaign, version, None, with_signatories=True)
+    return render_template(
+        "signing/sign.html",
+        req=req,
+        token=token,
+        campaign=campaign,
+        version=version,
+        letter=letter,
+        form=form,
+        withdraw_form=ConfirmForm(formdata=None),
+        open=service.can_change(req),
+    ), status
+
+
+@bp.get("/s/<token>")
+def show(token):
+    """Show the letter and the signing form; viewing never uses up the link."""
+    req = _request(token)
+    service.note_viewed(req)
+    db.session.commit()
+    sig = req.signature if req.status == "signed" else None
+    form = (
+        SignForm(formdata=None, obj=sig)
+        if sig
+        else SignForm(
+            formdata=None,
+            organisation=req.partner.organisation,
+            signer_name=req.partner.contact_name,
+            signer_email=req.partner.contact_email,
+        )
+    )
+    return _page(req, token, form)
+
+
+@bp.get("/s/<token>/letter")
+def letter(token):
+    """The letter exactly as it will be printed, for reading in full."""
+    req = _request(token)
+    version = published_version(req.partner.campaign)
+    if version is None:
+        abort(404)
+    return letter_html(letter_data(req.partner.campaign, version, None))
+
+
+@bp.post("/s/<token>")
+def sign(token):
+    """Sign, or update the signature, for the version that was shown."""
+    req = _request(token)
+    form = SignForm()
+    if form.validate_on_submit():
+        logo = form.logo.data.read() if form.logo.data else None
+        try:
+            service.sign(
+                req,
+                form.data,
+                logo,
+                ip=request.remote_addr or "",
+                user_agent=request.user_agent.string,
+                version_id=_int(request.form.get("version_id")),
+                link_url=signing_url(token),
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            return redirect(url_for("signing.show", token=token, _anchor="thanks"))
+    return _page(req, token, form, status=400)
+
+
+@bp.post("/s/<token>/withdraw")
+def withdraw(token):
+    """Withdraw the signature while the campaign is open."""
+    req = _request(token)
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.withdraw(req)
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(
+                "Your signature has been withdrawn. You can sign again while signing is open.",
+                "info",
+            )
+    return redirect(url_for("signing.show", token=token))
