@@ -1,0 +1,83 @@
+"""Jobs through a real RQ queue on Redis, worked by a separate `flask worker` process."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from campaign.extensions import db
+from campaign.models import OutboundEmail, RenderedLetter
+from campaign.services.rendering import request_render
+from tests import factories as f
+from tests.conftest import need
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def redis_queue(app, monkeypatch):
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        need(
+            "RQ tests need a Redis server: install redis-server and set REDIS_URL=redis://127.0.0.1:6379/0"
+        )
+    from redis import Redis
+
+    try:
+        Redis.from_url(url).ping()
+    except Exception as exc:  # noqa: BLE001
+        need(f"Redis at {url} is not answering ({exc}); start redis-server")
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    monkeypatch.setitem(app.config, "RQ_QUEUE", name)
+    return url, name
+
+
+def _work(app, url, queue):
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": url,
+        "RQ_QUEUE": queue,
+        "SECRET_KEY": "worker-test",
+        "FLASK_APP": "app",
+    }
+    env.pop("SENDGRID_API_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_invitations_wait_in_redis_until_a_worker_sends_them(app, redis_queue):
+    url, queue = redis_queue
+    u = f.user()
+    c = f.published(u)
+    f.invited(c, u, f.partner(c, u))
+    email = db.session.scalar(db.select(OutboundEmail))
+    assert email.status == "queued"  # nothing ran in the web process
+    _work(app, url, queue)
+    db.session.expire_all()
+    email = db.session.get(OutboundEmail, email.id)
+    assert email.status == "sent" and email.provider == "local"
+
+
+def test_pdf_render_runs_in_the_worker(app, redis_queue):
+    url, queue = redis_queue
+    u = f.user()
+    c = f.published(u)
+    rendered = request_render(c)
+    db.session.commit()
+    assert rendered.status == "pending"
+    _work(app, url, queue)
+    db.session.expire_all()
+    rendered = db.session.get(RenderedLetter, rendered.id)
+    assert rendered.status == "ready" and rendered.pdf_sha256

@@ -1,0 +1,62 @@
+"""Attacks on personal signing links: guessing, reuse after revocation, expiry, CSRF."""
+
+from datetime import timedelta
+
+from campaign.extensions import db
+from campaign.models import Signature, SignatureRequest, utcnow
+from tests import factories as f
+
+
+def test_unknown_expired_and_revoked_links_look_identical(client, app):
+    u = f.user()
+    c = f.published(u)
+    expired = f.invited(c, u, f.partner(c, u))
+    revoked = f.invited(c, u, f.partner(c, u))
+    reqs = db.session.scalars(db.select(SignatureRequest).order_by(SignatureRequest.id)).all()
+    reqs[0].expires_at = utcnow() - timedelta(seconds=1)
+    reqs[1].revoked_at = utcnow()
+    db.session.commit()
+    bodies = set()
+    for token in ("x" * 43, expired, revoked):
+        resp = client.get(f"/s/{token}")
+        assert resp.status_code == 404
+        bodies.add(resp.get_data(as_text=True))
+    assert len(bodies) == 1
+
+
+def test_the_database_never_holds_the_token(client, app):
+    u = f.user()
+    c = f.published(u)
+    token = f.invited(c, u, f.partner(c, u))
+    stored = db.session.scalars(db.select(SignatureRequest.token_sha256)).all()
+    assert token not in stored
+    # Knowing the stored hash is not enough to sign.
+    assert client.get(f"/s/{stored[0]}").status_code == 404
+
+
+def test_signing_post_without_csrf_token_is_refused(client, app):
+    u = f.user()
+    c = f.published(u)
+    token = f.invited(c, u, f.partner(c, u))
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    version_id = page.split('name="version_id" value="')[1].split('"')[0]
+    resp = client.post(
+        f"/s/{token}",
+        data={
+            "version_id": version_id,
+            "organisation": "Forged",
+            "signer_name": "Mallory",
+            "signer_email": "m@evil.example",
+            "authorised": "y",
+        },
+    )
+    assert resp.status_code == 400
+    assert db.session.scalar(db.select(db.func.count(Signature.id))) == 0
+
+
+def test_signing_pages_never_send_a_referrer(client, app):
+    u = f.user()
+    c = f.published(u)
+    token = f.invited(c, u, f.partner(c, u))
+    for url in (f"/s/{token}", f"/s/{token}/letter", "/s/unknown-token"):
+        assert client.get(url).headers["Referrer-Policy"] == "no-referrer"
