@@ -72,9 +72,13 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     """Security headers on every response, and in-process jobs after the commit."""
     from . import jobs
+    from .extensions import db
 
     @app.after_request
     def finish(response):
+        # Whatever the view did not commit is abandoned first, so a job's own commit can
+        # never publish half of a failed request.
+        db.session.rollback()
         # Jobs released by this request's commit run now when there is no Redis.
         jobs.run_ready()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -13,7 +13,7 @@ from .services import campaigns, letters, partners, signing
 from .services.blobs import store_logo
 from .services.users import create_user, find_user
 
-DEMO_EMAIL = "organiser@demo.undersigned.localhost"
+DEMO_EMAIL = "organiser@demo.example.org"
 DEMO_SLUG = "stop-selling-face-surveillance"
 
 LETTER = """{{ target.salutation }},

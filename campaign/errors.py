@@ -59,6 +59,10 @@ def register_error_handlers(app) -> None:
     def too_large(_exc):
         return page(413, "Upload too large", "The file is larger than this site accepts.")
 
+    @app.errorhandler(500)
+    def server_error(_exc):
+        return page(500, "Something went wrong", "The error is logged. Please try again later.")
+
     @app.errorhandler(429)
     def too_many(_exc):
         return page(429, "Too many requests", "Please wait a minute and try again.")

@@ -15,22 +15,42 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
 from ..models import TIERS
+from ..services.partners import CONTROL_CHARS
 
 TIER_CHOICES = [SelectChoice(t, t.capitalize()) for t in TIERS]
 
 
-class LoginForm(FlaskForm):
+def _drop_control_chars(value):
+    # NUL and other control characters are never meant, and PostgreSQL refuses NUL in text.
+    if isinstance(value, str):
+        return CONTROL_CHARS.sub("", value)
+    return value
+
+
+class Form(FlaskForm):
+    """Base form: strips control characters from every text field (tabs and newlines stay)."""
+
+    class Meta:
+        """Adds the control-character filter to every bound field."""
+
+        def bind_field(self, form, unbound_field, options):
+            """Bind a field with the shared filter prepended to its own."""
+            filters = [_drop_control_chars, *unbound_field.kwargs.get("filters", [])]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class LoginForm(Form):
     """Email and password."""
 
     email = EmailField("Email", validators=[DataRequired(), Email()])
     password = PasswordField("Password", validators=[DataRequired()])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button-only form: carries the CSRF token for a state-changing POST."""
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     """A new campaign's basics."""
 
     title = StringField("Campaign title", validators=[DataRequired(), Length(max=200)])
@@ -47,14 +67,14 @@ class CampaignForm(FlaskForm):
     )
 
 
-class LetterForm(FlaskForm):
+class LetterForm(Form):
     """The letter's subject and Markdown body with merge fields."""
 
     subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
     body = TextAreaField("Letter", validators=[DataRequired(), Length(max=50_000)])
 
 
-class TargetForm(FlaskForm):
+class TargetForm(Form):
     """A recipient of the letter."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
@@ -66,7 +86,7 @@ class TargetForm(FlaskForm):
     )
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     """One partner organisation."""
 
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
@@ -80,13 +100,13 @@ class PartnerForm(FlaskForm):
     tier = SelectField("Tier", choices=TIER_CHOICES, default="national")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """A CSV file of partners."""
 
     file = FileField("CSV file", validators=[DataRequired(message="Choose a CSV file.")])
 
 
-class SignForm(FlaskForm):
+class SignForm(Form):
     """What a partner gives when signing."""
 
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])

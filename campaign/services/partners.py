@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -52,7 +53,14 @@ def normalise_email(value: str, field: str = "contact_email") -> str:
         raise Invalid(field, f"{value.strip() or 'empty'} is not a valid email address") from exc
 
 
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _clean(fields: dict) -> dict:
+    for name in ("organisation", "contact_email", "contact_name", "website", "tier"):
+        if CONTROL_CHARS.search(fields.get(name) or ""):
+            # PostgreSQL refuses NUL in text, and none of these belong in a letter.
+            raise Invalid(name, "contains invisible control characters; retype the value")
     organisation = (fields.get("organisation") or "").strip()
     if not organisation:
         raise Invalid("organisation", "is required")
@@ -101,11 +109,21 @@ def import_csv(campaign: Campaign, user, data: bytes) -> list[Partner]:
     except UnicodeDecodeError as exc:
         raise Invalid("file", "is not UTF-8 text; save the sheet as 'CSV UTF-8'") from exc
     reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise Invalid("file", f"the header row is not valid CSV ({exc})") from exc
     missing = [c for c in ("organisation", "contact_email") if c not in headers]
     if missing:
         raise Invalid("file", f"the header row lacks the column(s): {', '.join(missing)}")
     reader.fieldnames = headers
+    try:
+        return _import_rows(campaign, user, reader)
+    except csv.Error as exc:
+        raise Invalid("file", f"line {reader.line_num} is not valid CSV ({exc})") from exc
+
+
+def _import_rows(campaign: Campaign, user, reader: csv.DictReader) -> list[Partner]:
     seen = _existing_emails(campaign)
     errors: list[RowError] = []
     clean_rows = []

@@ -1,6 +1,6 @@
 """Partners signing through their personal links."""
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import select
 
 from ..errors import Conflict, Invalid, NotFound
@@ -64,7 +64,8 @@ def sign(
     if not form.get("authorised"):
         raise Invalid("authorised", "tick the box to confirm you may sign for the organisation")
     email = normalise_email(form.get("signer_email") or "", field="signer_email")
-    logo_sha = store_logo(logo).sha256 if logo else None
+    max_bytes = current_app.config["LOGO_MAX_BYTES"]
+    logo_sha = store_logo(logo, max_bytes=max_bytes).sha256 if logo else None
     sig = req.signature
     first = sig is None or sig.withdrawn_at is not None
     if sig is None:

@@ -70,3 +70,19 @@ def test_close_and_reopen_are_audited(client, app, submit):
     assert c.status == "open"
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
     assert "campaign.closed" in actions and "campaign.reopened" in actions
+
+
+def test_control_characters_in_form_input_are_dropped_not_a_crash(client, app, submit):
+    u = f.user()
+    f.login(client, u)
+    resp = submit(
+        "/campaigns/new",
+        {
+            "title": "Ban\x00 face\x07 recognition",
+            "lead_organisation": "Privacy\x00 Now",
+            "deadline": "2099-01-31T17:00",
+        },
+    )
+    assert resp.status_code == 302
+    c = db.session.scalar(db.select(Campaign))
+    assert (c.title, c.lead_organisation) == ("Ban face recognition", "Privacy Now")

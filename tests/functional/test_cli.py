@@ -32,6 +32,20 @@ def test_demo_prints_login_and_link_and_resets(app, client, tmp_path):
     assert len(c.targets) == 2
     statuses = [p.current_request.status for p in db.session.scalars(db.select(Partner))]
     assert len(statuses) == 40 and statuses.count("signed") == 30
+    # The printed organiser can log in with the printed password.
+    from tests.conftest import csrf_from
+
+    login_page = client.get("/login").get_data(as_text=True)
+    resp = client.post(
+        "/login",
+        data={
+            "email": organiser.group(1),
+            "password": organiser.group(2),
+            "csrf_token": csrf_from(login_page),
+        },
+    )
+    assert resp.status_code == 302
+    assert client.get(f"/c/{slug}").status_code == 200
     # The printed link belongs to a partner who has not signed yet, and it works.
     page = client.get(link.replace("http://127.0.0.1:5000", ""))
     assert page.status_code == 200 and "Sign the letter" in page.get_data(as_text=True)

@@ -122,3 +122,15 @@ def test_reissue_kills_the_old_link(client, app, submit):
     new = emails[-1].text_body.split("/s/")[1].split()[0]
     assert new != old
     assert client.get(f"/s/{new}").status_code == 200
+
+
+def test_csv_with_nul_bytes_is_a_clear_error_not_a_crash(client, app, submit):
+    u = f.user()
+    c = f.campaign(u)
+    f.login(client, u)
+    resp = _upload(submit, c, b"organisation,contact_email\nA\x00B,a@b.example\n")
+    assert resp.status_code == 400
+    assert "Line 2: organisation: contains invisible control characters" in resp.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(db.select(db.func.count(Partner.id))) == 0
