@@ -4,11 +4,14 @@ import os
 import re
 import socket
 import threading
+import uuid
+from contextlib import contextmanager
 
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from campaign import create_app
 from campaign.extensions import db as _db
@@ -47,39 +50,61 @@ def need(reason: str):
     pytest.skip(reason)
 
 
-def _database_url(backend: str, tmp_path_factory) -> str:
+@contextmanager
+def _database(backend: str, tmp_path_factory):
+    """A database of this test run's own: a SQLite file, or a fresh PostgreSQL database.
+
+    A PostgreSQL database per run keeps two runs on one server (a developer's and CI's,
+    or two helpers') from dropping each other's tables.
+    """
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         need(
             "PostgreSQL tests need TEST_DATABASE_URL "
             "(install postgresql and set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1/test)"
         )
-    return url
+    admin = create_engine(_normalise(url), isolation_level="AUTOCOMMIT")
+    name = f"undersigned_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        need(f"cannot create a test database on {url}: {exc.orig}")
+    try:
+        yield _normalise(url.rsplit("/", 1)[0] + "/" + name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory):
     """The application on one database backend, schema built once per session."""
+    with _database(request.param, tmp_path_factory) as url:
+        yield from _app(request.param, url, tmp_path_factory)
+
+
+def _app(backend: str, url: str, tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     flask_app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": _normalise(_database_url(request.param, tmp_path_factory)),
+            "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-not-for-production",
             "REDIS_URL": None,
             "SENDGRID_API_KEY": None,
             "SERVER_NAME": None,
             "BASE_URL": "http://127.0.0.1:5000",
-            "DATABASE_BACKEND": request.param,
+            "DATABASE_BACKEND": backend,
         }
     )
     flask_app.instance_path = str(instance)
     with flask_app.app_context():
-        _db.drop_all()
-        _db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        _db.session.commit()
         _db.create_all()
         yield flask_app
         _db.session.remove()
