@@ -17,6 +17,7 @@ def register_cli(app) -> None:
     app.cli.add_command(export)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
+    app.cli.add_command(audit)
 
 
 @click.command("create-user")
@@ -97,3 +98,33 @@ def worker(burst):
         click.echo("REDIS_URL is not set: jobs already run inside the web process.", err=True)
         sys.exit(1)
     Worker([current_app.config["RQ_QUEUE"]], connection=conn).work(burst=burst)
+
+
+@click.group("audit")
+def audit():
+    """Check the tamper-evident audit ledger."""
+
+
+@audit.command("verify")
+@click.argument("slug")
+def audit_verify(slug):
+    """Recompute campaign SLUG's audit hash chain and name the first broken entry."""
+    from sqlalchemy import select
+
+    from .models import Campaign
+    from .services.audit import verify_chain
+
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise click.UsageError(f"no campaign with the slug {slug!r}")
+    report = verify_chain(campaign)
+    if report.ok:
+        click.echo(f"ok: {report.entries} entries, the chain is intact")
+        return
+    bad = report.broken
+    click.echo(
+        f"BROKEN at entry {bad.seq} (id {bad.id}, {bad.action}, "
+        f"{bad.created_at:%Y-%m-%d %H:%M:%S} UTC): {report.reason}",
+        err=True,
+    )
+    sys.exit(1)
