@@ -40,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the extension singletons to this app."""
     from . import models  # noqa: F401  (registers the tables)
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     # Batch mode lets Alembic alter SQLite tables by copying them.
@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    init_rate_limits(app, limiter)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
@@ -59,6 +60,25 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         return db.session.get(models.User, int(user_id))
+
+
+def init_rate_limits(app: Flask, limiter) -> None:
+    """Keep rate-limit counters in Redis when there is one, in memory otherwise."""
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a proxy the peer is the proxy; limits must count the real client.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    if app.config.get("REDIS_URL"):
+        app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    else:
+        app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+        logging.getLogger(__name__).warning(
+            "rate limits are counted in memory, per process: set REDIS_URL to share them "
+            "between web processes"
+        )
+    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -34,6 +34,17 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _number(name: str, default: float) -> float:
+    """Read a decimal setting, naming the variable when it is not a number."""
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def load_settings(instance_path: Path) -> dict:
     """Build the Flask config mapping from the environment."""
     load_dotenv(override=False)
@@ -58,8 +69,18 @@ def load_settings(instance_path: Path) -> dict:
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         "LOGO_MAX_BYTES": _int("LOGO_MAX_BYTES", 2 * 1024 * 1024),
+        # Caps on one letter template render (campaign.letters.sandbox.Limits).
+        "TEMPLATE_MAX_BYTES": _int("TEMPLATE_MAX_BYTES", 100 * 1024),
+        "TEMPLATE_MAX_OUTPUT": _int("TEMPLATE_MAX_OUTPUT", 2 * 1024 * 1024),
+        "TEMPLATE_MAX_SECONDS": _number("TEMPLATE_MAX_SECONDS", 2.0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Per-IP request limits (Flask-Limiter syntax), against guessing links and passwords.
+        "SIGNING_RATE_LIMIT": os.environ.get("SIGNING_RATE_LIMIT", "60/minute;600/hour"),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10/minute;100/hour"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        #: How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
     }

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from campaign import create_app
 from campaign.extensions import db as _db
+from campaign.extensions import limiter
 
 BACKENDS = ["sqlite", "postgresql"]
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
@@ -138,6 +139,7 @@ def _clean_tables(request):
     _db.session.commit()
     # A fresh session: the old identity map would clash with reused primary keys.
     _db.session.remove()
+    limiter.reset()  # rate-limit counters are per test, like the database
 
 
 class IsolatedClient(FlaskClient):

@@ -1,9 +1,18 @@
 """The partner's signing page, reached through a personal link (no account)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
+from ..extensions import db, limiter
 from ..forms import ConfirmForm, SignForm
 from ..letters.document import letter_html
 from ..services import signing as service
@@ -12,6 +21,8 @@ from ..services.partners import signing_url
 from .helpers import field_error
 
 bp = Blueprint("signing", __name__)
+# Links are unguessable, but a per-IP limit also stops scripted floods of signatures.
+limiter.limit(lambda: current_app.config["SIGNING_RATE_LIMIT"])(bp)
 
 
 @bp.after_request
