@@ -118,3 +118,15 @@ class SignForm(Form):
         "I am authorised to sign on behalf of this organisation.",
         validators=[DataRequired(message="Tick this box to confirm you may sign.")],
     )
+    #: Optional; its label is the campaign's exact consent wording, set by the view.
+    contact_consent = BooleanField("Contact consent")
+
+
+class ForwardForm(Form):
+    """Hand the signing link to a colleague who may sign."""
+
+    colleague_name = StringField("Colleague's name", validators=[DataRequired(), Length(max=200)])
+    colleague_email = EmailField(
+        "Colleague's email", validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    note = TextAreaField("A note for them (optional)", validators=[Optional(), Length(max=1000)])

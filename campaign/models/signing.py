@@ -62,9 +62,24 @@ class SignatureRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     viewed_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    #: Who this link was sent to, when not the partner's usual contact (a forward).
+    addressee_name: Mapped[str] = mapped_column(String(200), default="")
+    addressee_email: Mapped[str] = mapped_column(String(254), default="")
+    #: The link this one replaced when its holder forwarded it: the delegation chain.
+    forwarded_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signature_requests.id", ondelete="SET NULL")
+    )
 
     partner: Mapped[Partner] = relationship(back_populates="requests")
     signature: Mapped["Signature | None"] = relationship(back_populates="request")
+    forwarded_from: Mapped["SignatureRequest | None"] = relationship(remote_side=[id])
+
+    @property
+    def state(self) -> str:
+        """Status as organisers see it: a revoked, unsigned link shows as revoked."""
+        if self.revoked_at is not None and self.status not in ("signed", "withdrawn"):
+            return "revoked"
+        return self.status
 
 
 class Signature(db.Model):
@@ -92,6 +107,9 @@ class Signature(db.Model):
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     #: The exact declaration text the signer ticked.
     declaration: Mapped[str] = mapped_column(Text)
+    #: The exact consent wording the signer agreed to for sharing contact details ("" if not).
+    contact_consent: Mapped[str] = mapped_column(Text, default="")
+    contact_consent_at: Mapped[datetime | None]
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -33,7 +33,7 @@ def campaign_overview(campaign: Campaign) -> dict:
         )
     )
     statuses = Counter(
-        (p.current_request.status if p.current_request else "not invited") for p in partners
+        (p.current_request.state if p.current_request else "not invited") for p in partners
     )
     invitations = _latest_emails(campaign, OutboundEmail.partner_id)
     letters = _latest_emails(campaign, OutboundEmail.target_id)

@@ -10,9 +10,18 @@ from ..models import Signature, SignatureRequest, utcnow
 from . import audit
 from .blobs import store_logo
 from .letters import published_version
-from .partners import hash_token, normalise_email
+from .partners import hash_token, issue_link, normalise_email, signing_url
 
 DECLARATION = "I am authorised to sign on behalf of this organisation."
+CONSENT = (
+    "{lead} (the lead organisation) may keep my name, title and email address to contact "
+    "me about this letter and its follow-up."
+)
+
+
+def consent_text(campaign) -> str:
+    """The exact consent wording shown to signers of this campaign."""
+    return CONSENT.format(lead=campaign.lead_organisation)
 
 
 def resolve(token: str) -> SignatureRequest:
@@ -82,6 +91,14 @@ def sign(
     elif sig.logo_sha256 is None:
         sig.logo_sha256 = req.partner.logo_sha256
     sig.declaration = DECLARATION
+    if form.get("contact_consent"):
+        # Keep the words they agreed to, not a flag: the wording may change later.
+        if sig.contact_consent != consent_text(campaign):
+            sig.contact_consent = consent_text(campaign)
+            sig.contact_consent_at = utcnow()
+    else:
+        sig.contact_consent = ""
+        sig.contact_consent_at = None
     sig.ip = ip[:64]
     sig.user_agent = user_agent[:400]
     sig.signed_at = utcnow()
@@ -138,3 +155,67 @@ def withdraw(req: SignatureRequest) -> Signature:
         partner_id=req.partner_id,
     )
     return sig
+
+
+def revoke(partner, user) -> SignatureRequest:
+    """Kill a partner's current link at once (an organiser's decision)."""
+    req = partner.current_request
+    if req is None or req.revoked_at is not None:
+        raise Conflict("This partner has no live link to revoke.")
+    if req.status in ("signed", "withdrawn"):
+        raise Conflict("This partner has already answered; their link stays for edits.")
+    req.revoked_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "link.revoked", campaign=partner.campaign, user=user, organisation=partner.organisation
+    )
+    return req
+
+
+def forward(req: SignatureRequest, *, name: str, email: str, note: str = "") -> str:
+    """Hand the link to a colleague who may sign: new link for them, old one revoked."""
+    campaign = req.partner.campaign
+    if not can_change(req):
+        raise Conflict("Signing has closed for this letter.")
+    if req.status in ("signed", "withdrawn"):
+        raise Conflict("Your organisation has already answered; withdraw first to hand over.")
+    name = name.strip()
+    if not name:
+        raise Invalid("colleague_name", "enter your colleague's name")
+    email = normalise_email(email, field="colleague_email")
+    if email.lower() == (req.addressee_email or req.partner.contact_email).lower():
+        raise Invalid("colleague_email", "this is the address the link already went to")
+    new_req, token = issue_link(campaign, req.partner)  # revokes the old link at once
+    new_req.addressee_name = name
+    new_req.addressee_email = email
+    new_req.forwarded_from_id = req.id
+    forwarder = req.addressee_name or req.partner.contact_name or req.partner.contact_email
+    db.session.flush()
+    audit.record(
+        "link.forwarded",
+        campaign=campaign,
+        actor=f"{forwarder} for {req.partner.organisation}",
+        organisation=req.partner.organisation,
+        to=email,
+        from_request=req.id,
+        to_request=new_req.id,
+    )
+    queue_email(
+        kind="invitation",
+        to_email=email,
+        to_name=name,
+        subject=f"{forwarder} asks you to sign for {req.partner.organisation}: {campaign.title}",
+        text_body=render_template(
+            "emails/forwarded.txt",
+            campaign=campaign,
+            partner=req.partner,
+            name=name,
+            forwarder=forwarder,
+            note=note.strip()[:1000],
+            url=signing_url(token),
+            deadline=f"{campaign.deadline.day} {campaign.deadline:%B %Y}",
+        ),
+        campaign_id=campaign.id,
+        partner_id=req.partner_id,
+    )
+    return token

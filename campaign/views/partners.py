@@ -7,6 +7,7 @@ from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..forms import ConfirmForm, ImportForm, PartnerForm
 from ..services import partners as service
+from ..services import signing
 from ..services.dashboard import campaign_overview
 from .helpers import campaign_or_404, editor_required, field_error
 
@@ -114,4 +115,22 @@ def reissue(slug, partner_id):
                 f"A new link was sent to {partner.contact_email}; the old one no longer works.",
                 "success",
             )
+    return redirect(url_for("partners.index", slug=slug))
+
+
+@bp.post("/c/<slug>/partners/<int:partner_id>/revoke")
+@login_required
+def revoke(slug, partner_id):
+    """Kill a partner's link at once, without sending a new one."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    partner = service.get_partner(campaign, partner_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            signing.revoke(partner, current_user)
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"The link of {partner.organisation} no longer works.", "success")
     return redirect(url_for("partners.index", slug=slug))

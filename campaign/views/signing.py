@@ -13,7 +13,7 @@ from flask import (
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, SignForm
+from ..forms import ConfirmForm, ForwardForm, SignForm
 from ..letters.document import letter_html
 from ..services import signing as service
 from ..services.letters import letter_data, published_version
@@ -48,20 +48,20 @@ def _request(token):
         abort(404)
 
 
-def _page(req, token, form, status=200):
+def _page(req, token, form, status=200, forward_form=None):
     campaign = req.partner.campaign
     version = published_version(campaign)
     if version is None:
         abort(404)
-    letter = letter_data(campaign, version, None, with_signatories=True)
+    form.contact_consent.label.text = service.consent_text(campaign)
     return render_template(
         "signing/sign.html",
         req=req,
         token=token,
         campaign=campaign,
         version=version,
-        letter=letter,
         form=form,
+        forward_form=forward_form or ForwardForm(formdata=None),
         withdraw_form=ConfirmForm(formdata=None),
         open=service.can_change(req),
     ), status
@@ -80,8 +80,8 @@ def show(token):
         else SignForm(
             formdata=None,
             organisation=req.partner.organisation,
-            signer_name=req.partner.contact_name,
-            signer_email=req.partner.contact_email,
+            signer_name=req.addressee_name or req.partner.contact_name,
+            signer_email=req.addressee_email or req.partner.contact_email,
         )
     )
     return _page(req, token, form)
@@ -142,3 +142,40 @@ def withdraw(token):
                 "info",
             )
     return redirect(url_for("signing.show", token=token))
+
+
+@bp.post("/s/<token>/forward")
+def forward(token):
+    """Give the link to a colleague who may sign; this link stops working."""
+    req = _request(token)
+    form = ForwardForm()
+    if form.validate_on_submit():
+        try:
+            service.forward(
+                req,
+                name=form.colleague_name.data,
+                email=form.colleague_email.data,
+                note=form.note.data or "",
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            # No redirect: this link is dead now, so answer here.
+            return render_template(
+                "signing/forwarded.html",
+                campaign=req.partner.campaign,
+                name=form.colleague_name.data,
+                email=form.colleague_email.data,
+            )
+    sig_form = SignForm(
+        formdata=None,
+        organisation=req.partner.organisation,
+        signer_name=req.addressee_name or req.partner.contact_name,
+        signer_email=req.addressee_email or req.partner.contact_email,
+    )
+    return _page(req, token, sig_form, status=400, forward_form=form)
