@@ -60,3 +60,24 @@ def test_signing_pages_never_send_a_referrer(client, app):
     token = f.invited(c, u, f.partner(c, u))
     for url in (f"/s/{token}", f"/s/{token}/letter", "/s/unknown-token"):
         assert client.get(url).headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_tampered_token_is_404(client, app):
+    u = f.user()
+    c = f.published(u)
+    token = f.invited(c, u, f.partner(c, u))
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert client.get(f"/s/{flipped}").status_code == 404
+    assert client.get(f"/s/{token}x").status_code == 404
+    assert client.get(f"/s/{token[:20]}").status_code == 404
+
+
+def test_a_replayed_signing_post_does_not_sign_twice(client, app):
+    from tests.functional.test_signing import _sign
+
+    u = f.user()
+    c = f.published(u)
+    token = f.invited(c, u, f.partner(c, u))
+    for _ in range(3):
+        assert _sign(client, token).status_code == 302
+    assert db.session.scalar(db.select(db.func.count(Signature.id))) == 1

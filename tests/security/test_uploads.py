@@ -74,3 +74,49 @@ def test_svg_logo_on_the_signing_form_is_refused_on_the_field(client, app):
     resp = _sign(client, token, logo=(io.BytesIO(SVG), "logo.svg"))
     assert resp.status_code == 400
     assert "not a readable PNG, JPEG or WebP image" in resp.get_data(as_text=True)
+
+
+def _bomb_png(width=30000, height=30000):
+    """A tiny PNG whose header claims 900 megapixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 1024)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def test_decompression_bomb_is_refused_before_decoding(app):
+    bomb = _bomb_png()
+    assert len(bomb) < 2000
+    with pytest.raises(Invalid) as exc:
+        store_logo(bomb)
+    assert "megapixels" in exc.value.reason or "not a readable" in exc.value.reason
+
+
+def test_polyglot_png_loses_its_payload_when_reencoded(app):
+    payload = b"<html><script>alert(document.cookie)</script></html>PK\x03\x04zipdata"
+    polyglot = _image("PNG", size=(30, 30)) + payload
+    blob = store_logo(polyglot)
+    assert blob.data.startswith(b"\x89PNG")
+    assert b"<script>" not in blob.data and b"PK\x03\x04" not in blob.data
+
+
+def test_a_50_mb_upload_is_refused_with_a_clear_message(client, app):
+    u = f.user()
+    c = f.published(u)
+    token = f.invited(c, u, f.partner(c, u))
+    # A raw body: the size is refused from Content-Length, before anything is parsed.
+    resp = client.post(
+        f"/s/{token}",
+        data=b"\0" * (50 * 1024 * 1024),
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert resp.status_code == 413
+    assert "larger than this site accepts" in resp.get_data(as_text=True)
