@@ -48,6 +48,10 @@ class FakeSendGrid:
         self.requests: list[Recorded] = []
         #: Answers (or bare status codes) handed out in order; empty means 202 Accepted.
         self.answers: list[Answer | int] = []
+        #: Requests answered 2xx: what SendGrid would actually have taken.
+        self.accepted: list[Recorded] = []
+        #: Seconds added to every answer, like the real API's round trip.
+        self.latency: float = 0.0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -103,13 +107,18 @@ class FakeSendGrid:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = None
+                recorded = Recorded("POST", self.path, dict(self.headers.items()), body)
                 with fake._lock:
-                    fake.requests.append(
-                        Recorded("POST", self.path, dict(self.headers.items()), body)
-                    )
+                    fake.requests.append(recorded)
                 if self.path != "/v3/mail/send":
                     return self._send(Answer(404, body={"errors": [{"message": "not found"}]}))
-                self._send(fake._next_answer())
+                answer = fake._next_answer()
+                if 200 <= answer.status < 300:
+                    with fake._lock:
+                        fake.accepted.append(recorded)
+                if fake.latency:
+                    time.sleep(fake.latency)
+                self._send(answer)
 
             def _send(self, answer: Answer):
                 if answer.delay:

@@ -25,6 +25,16 @@ class TemporaryFailure(MailError):
 class PermanentFailure(MailError):
     """The provider refused the email; sending it again unchanged will not help."""
 
+    def __init__(self, reason: str, recipients: list[int] | None = None):
+        super().__init__(reason)
+        #: Positions (in the request) of the recipients the provider named as the problem;
+        #: empty when the whole request was refused.
+        self.recipients = recipients or []
+
+
+class UnknownOutcome(MailError):
+    """The request was sent but no answer came back: it may or may not have been accepted."""
+
 
 # Re-exported last: outbox imports the exceptions above from this package.
 from .outbox import backend, queue_email, retry, send_email  # noqa: E402
@@ -33,6 +43,7 @@ __all__ = [
     "MailError",
     "PermanentFailure",
     "TemporaryFailure",
+    "UnknownOutcome",
     "backend",
     "queue_email",
     "retry",

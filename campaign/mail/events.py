@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, utcnow
+from .suppression import record_suppressions
 
 #: The SendGrid event types that may change an email's status; others are only stored.
 STATUS_EVENTS = {
@@ -34,6 +35,7 @@ def record_events(events: list[dict]) -> int:
     seen = _already_stored({_event_id(event) for event in items})
     emails: dict[tuple[str, object], OutboundEmail | None] = {}
     stored = 0
+    fresh = []
     for event in items:
         event_id = _event_id(event)
         if event_id in seen:
@@ -56,6 +58,8 @@ def record_events(events: list[dict]) -> int:
         if email is not None:
             _advance(email, name, occurred_at)
         stored += 1
+        fresh.append(event)
+    record_suppressions(fresh)
     db.session.flush()
     return stored
 

@@ -15,3 +15,7 @@ class LocalBackend:
     def send(self, email: OutboundEmail) -> str:
         """Accept the email into the local outbox and return its local message id."""
         return f"local-{email.id}"
+
+    def send_batch(self, batch, emails: list[OutboundEmail]) -> dict[int, str]:
+        """Accept a batch into the local outbox: each email keeps its own full text."""
+        return {email.id: self.send(email) for email in emails}

@@ -1,27 +1,37 @@
 """The outbox: emails are rows written in the request's transaction, sent after commit.
 
-`queue_email` adds a row and schedules `send_email` with `jobs.after_commit`, so a
-rolled-back request sends nothing. `send_email` claims the row with a compare-and-set
-update, so two workers (or a retried job) never send the same email twice.
+`queue_email` adds a row and schedules a send with `jobs.after_commit`, so a rolled-back
+request sends nothing. `queue_batch` queues many emails sharing a template (each with its
+own substitutions) as batches that go out as one API request per 1,000 recipients.
+Claiming, retries and outcomes live in `sending`; the sweep (`flask tick`) in `sweep`.
 """
 
 import logging
+from dataclasses import dataclass
 
-from flask import current_app
-from sqlalchemy import case, update
+from sqlalchemy import insert, update
 
 from .. import jobs
-from ..config import SENDGRID_DEFAULT_HOST
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import OutboundEmail, utcnow
-from . import PermanentFailure, TemporaryFailure
-from .local import LocalBackend
+from ..models.mail import UNKNOWN, OutboundBatch
+from .sending import MAX_ATTEMPTS, backend, claim, send_claimed
+from .suppression import SUPPRESSED, suppressed
+from .suppression import reason as suppression_reason
 
 log = logging.getLogger(__name__)
 
-#: After this many temporary failures in a row the email is marked failed for a person.
-MAX_ATTEMPTS = 5
+__all__ = [
+    "MAX_ATTEMPTS",
+    "BatchItem",
+    "backend",
+    "queue_batch",
+    "queue_email",
+    "retry",
+    "send_batch",
+    "send_email",
+]
 
 
 def queue_email(
@@ -58,103 +68,150 @@ def queue_email(
         status="queued",
         attempts=0,
     )
+    blocked = suppressed([to_email]).get(to_email.strip().lower()) if partner_id else None
+    if blocked is not None:
+        email.status = SUPPRESSED
+        email.error = suppression_reason(blocked)
     db.session.add(email)
     db.session.flush()
-    jobs.after_commit(send_email, email.id)
+    if blocked is None:
+        jobs.after_commit(send_email, email.id)
     return email
 
 
-def backend():
-    """Return the configured mail backend: SendGrid with an API key, else the local outbox."""
-    config = current_app.config
-    if config.get("SENDGRID_API_KEY"):
-        from .sendgrid import DEFAULT_TIMEOUT_SECONDS, SendGridBackend
+@dataclass
+class BatchItem:
+    """One plain-text email of a batch: its own text, and the template + values it fills."""
 
-        return SendGridBackend(
-            config["SENDGRID_API_KEY"],
-            config.get("SENDGRID_API_HOST") or SENDGRID_DEFAULT_HOST,
-            timeout=config.get("SENDGRID_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
+    to_email: str
+    to_name: str
+    subject: str
+    text_body: str
+    template: str
+    substitutions: dict[str, str]
+    partner_id: int | None = None
+    target_id: int | None = None
+
+
+def queue_batch(
+    kind: str, items: list[BatchItem], *, campaign_id: int | None = None, tracking: bool = False
+) -> int:
+    """Queue many emails at once; those sharing a template go out as one request per 1,000.
+
+    An item whose text is not exactly its template with its substitutions applied is
+    queued on its own, so batching never changes what anyone receives. Returns how many
+    emails joined a batch.
+    """
+    now = utcnow()
+    batches: dict[str, int] = {}
+    rows = []
+    blocked = suppressed([item.to_email for item in items if item.partner_id])
+    for item in items:
+        if not _batchable(item) or (item.partner_id and item.to_email.strip().lower() in blocked):
+            # queue_email also records a suppressed address as such, without sending.
+            queue_email(
+                kind=kind,
+                to_email=item.to_email,
+                to_name=item.to_name,
+                subject=item.subject,
+                text_body=item.text_body,
+                campaign_id=campaign_id,
+                partner_id=item.partner_id,
+                target_id=item.target_id,
+                tracking=tracking,
+            )
+            continue
+        if item.template not in batches:
+            batch = OutboundBatch(kind=kind, campaign_id=campaign_id, text_template=item.template)
+            db.session.add(batch)
+            db.session.flush()
+            batches[item.template] = batch.id
+            jobs.after_commit(send_batch, batch.id)
+        rows.append(
+            {
+                "kind": kind,
+                "campaign_id": campaign_id,
+                "partner_id": item.partner_id,
+                "target_id": item.target_id,
+                "to_email": item.to_email,
+                "to_name": (item.to_name or "")[:200],
+                "subject": item.subject[:300],
+                "text_body": item.text_body,
+                "tracking": bool(tracking),
+                "status": "queued",
+                "attempts": 0,
+                "created_at": now,
+                "batch_id": batches[item.template],
+                "substitutions": dict(item.substitutions),
+            }
         )
-    return LocalBackend()
+    if rows:
+        # One multi-row INSERT: ORM objects one by one cost seconds for thousands of rows.
+        db.session.execute(insert(OutboundEmail), rows)
+    return len(rows)
+
+
+def substitute(template: str, substitutions: dict[str, str]) -> str:
+    """Apply substitutions the way SendGrid does: every occurrence of each key."""
+    text = template
+    for key, value in substitutions.items():
+        text = text.replace(key, value)
+    return text
+
+
+def _batchable(item: BatchItem) -> bool:
+    """Whether SendGrid, given the template and substitutions, would send exactly text_body."""
+    keys = list(item.substitutions)
+    values = [*item.substitutions.values(), item.subject, item.to_name or ""]
+    # A value holding a key would be substituted again, or not, depending on order.
+    if any(key in value for key in keys for value in values):
+        return False
+    return substitute(item.template, item.substitutions) == item.text_body
 
 
 @jobs.job
 def send_email(email_id: int) -> None:
-    """Send one queued email; a second call for the same id does nothing."""
-    claimed = db.session.execute(
-        update(OutboundEmail)
-        .where(OutboundEmail.id == email_id, OutboundEmail.status == "queued")
-        .values(status="sending", attempts=OutboundEmail.attempts + 1, status_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    # Committed before the network call, so a concurrent worker sees the claim at once.
-    db.session.commit()
-    if not claimed:
-        log.info("email %s is not queued (sent, failed or taken by another worker)", email_id)
+    """Send one queued email if it is due; a second call for the same id does nothing."""
+    sender = backend()
+    token, emails = claim(OutboundEmail.id == email_id, limit=1, provider=sender.name)
+    if not emails:
+        log.info("email %s is not due (sent, failed, waiting or taken by a worker)", email_id)
         return
+    send_claimed(sender, token, emails)
 
+
+@jobs.job
+def send_batch(batch_id: int) -> None:
+    """Send the due emails of one batch, up to 1,000 per API request."""
+    sender = backend()
+    while True:
+        token, emails = claim(OutboundEmail.batch_id == batch_id, provider=sender.name)
+        if not emails:
+            return
+        send_claimed(sender, token, emails)
+
+
+def retry(email_id: int, campaign_id: int | None = None) -> OutboundEmail:
+    """Put a failed (or unknown) email back in the queue and send it again after commit."""
     email = db.session.get(OutboundEmail, email_id)
-    try:
-        sender = backend()
-        message_id = sender.send(email)
-    except PermanentFailure as exc:
-        log.warning("email %s failed permanently: %s", email_id, exc.reason)
-        _finish(email_id, "failed", error=exc.reason)
-    except TemporaryFailure as exc:
-        if email.attempts >= MAX_ATTEMPTS:
-            log.warning("email %s gave up after %s attempts: %s", email_id, email.attempts, exc)
-            _finish(email_id, "failed", error=f"gave up after {email.attempts} attempts: {exc}")
-        else:
-            # Left queued, not re-scheduled here: an in-process retry loop would spin on an
-            # outage. A later sweep (with backoff) picks queued emails up again.
-            log.info("email %s will be retried: %s", email_id, exc.reason)
-            _finish(email_id, "queued", error=f"attempt {email.attempts}: {exc.reason}")
-    except Exception:
-        # A bug must not leave the row stuck in 'sending' where nothing looks at it again.
-        log.exception("email %s could not be sent", email_id)
-        db.session.rollback()
-        _finish(email_id, "failed", error="internal error while sending; see the server log")
-    else:
-        _finish(
-            email_id,
-            "sent",
-            provider=sender.name,
-            provider_message_id=message_id or None,
-            sent_at=utcnow(),
-            error=None,
-        )
-    db.session.commit()
-
-
-def _finish(email_id: int, status: str, **values) -> None:
-    """Record a send's outcome, unless a webhook event has already moved the status on."""
-    # SendGrid's 'processed' event can arrive before this commit; keep it if so.
-    still_sending = OutboundEmail.status == "sending"
-    db.session.execute(
-        update(OutboundEmail)
-        .where(OutboundEmail.id == email_id)
-        .values(
-            status=case((still_sending, status), else_=OutboundEmail.status),
-            status_at=case((still_sending, utcnow()), else_=OutboundEmail.status_at),
-            **values,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-def retry(email_id: int) -> OutboundEmail:
-    """Put a failed email back in the queue and send it again after commit."""
-    email = db.session.get(OutboundEmail, email_id)
-    if email is None:
+    if email is None or (campaign_id is not None and email.campaign_id != campaign_id):
         raise NotFound(f"no email {email_id}")
     moved = db.session.execute(
         update(OutboundEmail)
-        .where(OutboundEmail.id == email_id, OutboundEmail.status == "failed")
-        .values(status="queued", attempts=0, error=None, status_at=utcnow())
+        .where(OutboundEmail.id == email_id, OutboundEmail.status.in_(("failed", UNKNOWN)))
+        .values(
+            status="queued",
+            attempts=0,
+            error=None,
+            status_at=utcnow(),
+            next_attempt_at=None,
+            claim_token=None,
+            lease_until=None,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if not moved:
-        raise Conflict("Only an email that failed can be sent again.")
+        raise Conflict("Only an email that failed, or whose outcome is unknown, can be sent again.")
     db.session.refresh(email)
     jobs.after_commit(send_email, email_id)
     return email

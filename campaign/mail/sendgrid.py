@@ -10,6 +10,8 @@ import functools
 import http.client
 import json
 import logging
+import re
+import urllib.error
 
 import python_http_client.exceptions as http_errors
 import sendgrid
@@ -34,7 +36,8 @@ from sendgrid.helpers.mail.exceptions import SendGridException
 
 from ..extensions import db
 from ..models import Blob, OutboundEmail
-from . import PermanentFailure, TemporaryFailure
+from ..models.mail import OutboundBatch
+from . import PermanentFailure, TemporaryFailure, UnknownOutcome
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ DEFAULT_TIMEOUT_SECONDS = 10
 #: 429 is "slow down" and 408 "try again"; every other 4xx means the request is wrong.
 RETRYABLE_4XX = {408, 429}
 MAX_REASON_CHARS = 1000
+#: SendGrid names a bad recipient's field as "personalizations.<n>.to.0.email".
+PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
 
 
 class SendGridBackend:
@@ -78,11 +83,7 @@ class SendGridBackend:
         )
         # The webhook finds the row by this id even before we know the message id.
         mail.add_custom_arg(CustomArg("outbound_id", str(email.id)))
-        # Explicit either way, so the account's default never decides for an organiser.
-        mail.tracking_settings = TrackingSettings(
-            click_tracking=ClickTracking(bool(email.tracking), False),
-            open_tracking=OpenTracking(bool(email.tracking)),
-        )
+        mail.tracking_settings = _tracking(email.tracking)
         if email.attachment_sha256:
             blob = db.session.get(Blob, email.attachment_sha256)
             if blob is None:
@@ -95,10 +96,32 @@ class SendGridBackend:
             )
         return mail
 
+    def batch_message(self, batch: OutboundBatch, emails: list[OutboundEmail]) -> dict:
+        """Build one request for many emails: a shared body, a personalization each."""
+        mail = Mail(
+            from_email=From(self.from_email, self.from_name or None),
+            plain_text_content=batch.text_template,
+        )
+        mail.tracking_settings = _tracking(emails[0].tracking)
+        body = mail.get()
+        # Plain dicts in the v3 shape: the helper's Personalization objects check each
+        # recipient against all the others, which is quadratic over 1,000 of them.
+        body["personalizations"] = [_personalization(email) for email in emails]
+        return body
+
     def send(self, email: OutboundEmail) -> str:
         """Hand the email to SendGrid and return its X-Message-Id."""
+        return self._post(lambda: self.message(email))
+
+    def send_batch(self, batch: OutboundBatch, emails: list[OutboundEmail]) -> dict[int, str]:
+        """Send emails of one batch in a single request; return each email's message id."""
+        message_id = self._post(lambda: self.batch_message(batch, emails))
+        return {email.id: message_id for email in emails}
+
+    def _post(self, build) -> str:
+        """POST the message `build()` makes; map every failure to a MailError."""
         try:
-            message = self.message(email)
+            message = build()
         except SendGridException as exc:
             # The helper refuses bodies that look like they carry an API key.
             raise PermanentFailure(f"SendGrid helper refused the message: {exc!r}") from exc
@@ -106,12 +129,41 @@ class SendGridBackend:
             response = self.client.send(message)
         except http_errors.HTTPError as exc:
             raise _failure(exc) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            # URLError, timeouts and dropped connections: the API may be back in a moment.
+        except urllib.error.URLError as exc:
+            # urllib wraps errors raised while connecting or writing the request: nothing
+            # complete reached SendGrid, so sending again cannot duplicate.
             raise TemporaryFailure(f"could not reach SendGrid: {_describe(exc)}") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            # Raised while waiting for the answer: the request went out and may have been
+            # accepted. Only SendGrid's 'processed' event can tell.
+            raise UnknownOutcome(f"no answer from SendGrid: {_describe(exc)}") from exc
         if not 200 <= response.status_code < 300:
             raise TemporaryFailure(f"SendGrid answered {response.status_code}")
         return response.headers.get("X-Message-Id") or ""
+
+
+def _personalization(email: OutboundEmail) -> dict:
+    """One recipient of a batch: address, own subject, own values, own outbound id."""
+    to = {"email": email.to_email}
+    if email.to_name:
+        to["name"] = email.to_name
+    person = {
+        "to": [to],
+        "subject": email.subject,
+        # Per personalization, so each event names its own row.
+        "custom_args": {"outbound_id": str(email.id)},
+    }
+    if email.substitutions:
+        person["substitutions"] = dict(email.substitutions)
+    return person
+
+
+def _tracking(enabled: bool) -> TrackingSettings:
+    """Explicit either way, so the account's default never decides for an organiser."""
+    return TrackingSettings(
+        click_tracking=ClickTracking(bool(enabled), False),
+        open_tracking=OpenTracking(bool(enabled)),
+    )
 
 
 def _failure(exc: http_errors.HTTPError) -> Exception:
@@ -120,7 +172,21 @@ def _failure(exc: http_errors.HTTPError) -> Exception:
     reason = _error_reason(status, exc.body)
     if status >= 500 or status in RETRYABLE_4XX:
         return TemporaryFailure(reason, retry_after=_retry_after(exc.headers))
-    return PermanentFailure(reason)
+    return PermanentFailure(reason, recipients=_bad_recipients(exc.body))
+
+
+def _bad_recipients(body) -> list[int]:
+    """Positions of the personalizations SendGrid blamed, if it blamed only those."""
+    try:
+        errors = json.loads(body).get("errors") or []
+        fields = [str(error.get("field") or "") for error in errors]
+    except (TypeError, ValueError, AttributeError):
+        return []
+    matches = [PERSONALIZATION_FIELD.match(field) for field in fields]
+    if not matches or not all(matches):
+        # Any error about the request as a whole (sender, content, key) fails every email.
+        return []
+    return sorted({int(match.group(1)) for match in matches})
 
 
 def _error_reason(status: int, body) -> str:

@@ -68,9 +68,16 @@ class LetterVersion(db.Model):
     published_at: Mapped[datetime | None]
     #: sha256 of subject and body as published; signatures record it.
     content_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: Who published it (author_id is whoever saved it last).
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The version number this draft was restored from, if it was.
+    restored_from: Mapped[int | None] = mapped_column(Integer)
 
     campaign: Mapped[Campaign] = relationship(back_populates="versions")
-    author: Mapped["User | None"] = relationship()  # noqa: F821
+    author: Mapped["User | None"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    published_by: Mapped["User | None"] = relationship(  # noqa: F821
+        foreign_keys=[published_by_id]
+    )
 
     @property
     def is_published(self) -> bool:

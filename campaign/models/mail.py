@@ -11,6 +11,24 @@ from .base import utcnow
 #: Statuses in the order they can follow each other; TERMINAL ones never change again.
 PROGRESS = ("queued", "sending", "sent", "processed", "deferred", "delivered", "open", "click")
 TERMINAL = ("failed", "bounce", "dropped", "spamreport", "unsubscribe")
+#: The API call may have gone through (timeout after sending, or a worker died before it
+#: recorded the answer): resolved by SendGrid's 'processed' event before any resend.
+UNKNOWN = "unknown"
+
+
+class OutboundBatch(db.Model):
+    """Emails sharing one body template, sent as one API request with a personalization each."""
+
+    __tablename__ = "outbound_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    #: The shared plain-text body; each email's `substitutions` fill in its own values.
+    text_template: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboundEmail(db.Model):
@@ -47,6 +65,18 @@ class OutboundEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     status_at: Mapped[datetime | None]
+    #: A queued email is not sent before this time (retry backoff); None means at once.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: Random token of the worker that claimed this email for sending.
+    claim_token: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: A 'sending' claim older than this belongs to a dead worker; the sweep takes it over.
+    lease_until: Mapped[datetime | None]
+    #: Set when the email may share an API request with the rest of its batch.
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_batches.id", ondelete="SET NULL"), index=True
+    )
+    #: Placeholder -> value pairs that turn the batch's text_template into text_body.
+    substitutions: Mapped[dict | None] = mapped_column(JSON)
 
     events: Mapped[list["EmailEvent"]] = relationship(
         back_populates="email", order_by="EmailEvent.occurred_at"
@@ -71,3 +101,17 @@ class EmailEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     email: Mapped[OutboundEmail | None] = relationship(back_populates="events")
+
+
+class Suppression(db.Model):
+    """An address that asked for no more partner mail (SendGrid unsubscribe or spam report)."""
+
+    __tablename__ = "email_suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Lower-cased, so one address matches however a partner list spells it.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: The SendGrid event that caused it: unsubscribe, group_unsubscribe or spamreport.
+    reason: Mapped[str] = mapped_column(String(32))
+    sg_event_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,48 +1,21 @@
-"""Partner organisations: adding them one by one or from CSV, and inviting them."""
+"""Partner organisations: adding them one by one, and inviting them (imports: partner_import)."""
 
-import csv
 import hashlib
-import io
 import re
 import secrets
-from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..mail.outbox import queue_email
+from ..mail.batching import Placeholders
+from ..mail.outbox import BatchItem, queue_batch
 from ..models import TIERS, Campaign, Partner, SignatureRequest, utcnow
 from . import audit
 from .campaigns import require_editor
-
-#: The CSV columns, documented on the import page; only organisation and email are required.
-CSV_COLUMNS = {
-    "organisation": "Organisation name as it should appear on the letter (required)",
-    "contact_email": "Email address the personal signing link goes to (required)",
-    "contact_name": "Person to greet in the invitation",
-    "website": "Organisation website, e.g. https://example.org",
-    "tier": "national, state or local (default national)",
-}
-MAX_CSV_ROWS = 5000
-
-
-@dataclass
-class RowError:
-    """One bad CSV row: its line in the file and what is wrong with it."""
-
-    line: int
-    reason: str
-
-
-class CsvRejected(Exception):
-    """The CSV had bad rows; nothing was imported."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} bad rows")
-        self.errors = errors
+from .duplicates import find_flags
 
 
 def normalise_email(value: str, field: str = "contact_email") -> str:
@@ -56,7 +29,8 @@ def normalise_email(value: str, field: str = "contact_email") -> str:
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _clean(fields: dict) -> dict:
+def clean_partner_fields(fields: dict) -> dict:
+    """Check and normalise one partner's fields (form or sheet row), naming what is wrong."""
     for name in ("organisation", "contact_email", "contact_name", "website", "tier"):
         if CONTROL_CHARS.search(fields.get(name) or ""):
             # PostgreSQL refuses NUL in text, and none of these belong in a letter.
@@ -88,12 +62,23 @@ def _existing_emails(campaign: Campaign) -> set[str]:
     return set(rows)
 
 
-def add_partner(campaign: Campaign, user, fields: dict) -> Partner:
-    """Add one partner organisation to the campaign."""
+def add_partner(
+    campaign: Campaign, user, fields: dict, *, allow_duplicate: bool = False
+) -> Partner:
+    """Add one partner organisation; a likely duplicate needs the organiser's say-so."""
     require_editor(user)
-    clean = _clean(fields)
+    clean = clean_partner_fields(fields)
     if clean["contact_email"].lower() in _existing_emails(campaign):
         raise Invalid("contact_email", "this address is already on the partner list")
+    if not allow_duplicate:
+        existing = [partner_entry(p) for p in campaign_partners(campaign)]
+        for flag in find_flags([(0, clean)], existing):
+            if flag.kind == "duplicate":
+                raise Invalid(
+                    "organisation",
+                    f'looks like {flag.other} ({flag.reason}); tick "Add anyway" if it is '
+                    "a different organisation",
+                )
     partner = Partner(campaign_id=campaign.id, **clean)
     db.session.add(partner)
     db.session.flush()
@@ -101,59 +86,23 @@ def add_partner(campaign: Campaign, user, fields: dict) -> Partner:
     return partner
 
 
-def import_csv(campaign: Campaign, user, data: bytes) -> list[Partner]:
-    """Import partners from CSV: all rows or, if any row is bad, none."""
-    require_editor(user)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid("file", "is not UTF-8 text; save the sheet as 'CSV UTF-8'") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        raise Invalid("file", f"the header row is not valid CSV ({exc})") from exc
-    missing = [c for c in ("organisation", "contact_email") if c not in headers]
-    if missing:
-        raise Invalid("file", f"the header row lacks the column(s): {', '.join(missing)}")
-    reader.fieldnames = headers
-    try:
-        return _import_rows(campaign, user, reader)
-    except csv.Error as exc:
-        raise Invalid("file", f"line {reader.line_num} is not valid CSV ({exc})") from exc
+def partner_entry(partner: Partner) -> dict:
+    """The fields duplicate detection compares."""
+    return {
+        "organisation": partner.organisation,
+        "website": partner.website,
+        "contact_email": partner.contact_email,
+        "tier": partner.tier,
+    }
 
 
-def _import_rows(campaign: Campaign, user, reader: csv.DictReader) -> list[Partner]:
-    seen = _existing_emails(campaign)
-    errors: list[RowError] = []
-    clean_rows = []
-    for row in reader:
-        line = reader.line_num
-        if len(clean_rows) + len(errors) >= MAX_CSV_ROWS:
-            errors.append(RowError(line, f"more than {MAX_CSV_ROWS} rows; split the file"))
-            break
-        if not any((v or "").strip() for k, v in row.items() if k is not None):
-            continue  # blank lines are common at the end of exported sheets
-        try:
-            clean = _clean(row)
-        except Invalid as exc:
-            errors.append(RowError(line, f"{exc.field}: {exc.reason}"))
-            continue
-        email = clean["contact_email"].lower()
-        if email in seen:
-            errors.append(RowError(line, f"contact_email: {email} appears twice"))
-            continue
-        seen.add(email)
-        clean_rows.append(clean)
-    if errors:
-        raise CsvRejected(errors)
-    if not clean_rows:
-        raise Invalid("file", "has no partner rows under the header")
-    partners = [Partner(campaign_id=campaign.id, **row) for row in clean_rows]
-    db.session.add_all(partners)
-    db.session.flush()
-    audit.record("partners.imported", campaign=campaign, user=user, count=len(partners))
-    return partners
+def campaign_partners(campaign: Campaign) -> list[Partner]:
+    """A campaign's partners in name order."""
+    return list(
+        db.session.scalars(
+            select(Partner).where(Partner.campaign_id == campaign.id).order_by(Partner.organisation)
+        )
+    )
 
 
 def get_partner(campaign: Campaign, partner_id: int) -> Partner:
@@ -208,26 +157,78 @@ def invite(campaign: Campaign, user, partners: list[Partner]) -> dict[int, str]:
     require_editor(user)
     if campaign.status != "open":
         raise Conflict("Publish the letter to open the campaign before inviting partners.")
-    tokens = {}
-    for partner in partners:
-        _, token = issue_link(campaign, partner)
-        tokens[partner.id] = token
-        context = {
-            "partner": partner,
-            "campaign": campaign,
-            "url": signing_url(token),
-            "deadline": f"{campaign.deadline.day} {campaign.deadline:%B %Y}",
-        }
-        queue_email(
-            kind="invitation",
-            to_email=partner.contact_email,
-            to_name=partner.contact_name,
-            subject=f"Will {partner.organisation} co-sign? {campaign.title}",
-            text_body=render_template("emails/invitation.txt", **context),
-            campaign_id=campaign.id,
-            partner_id=partner.id,
-            tracking=campaign.tracking_enabled,
+    deadline = f"{campaign.deadline.day} {campaign.deadline:%B %Y}"
+
+    def render(values: dict[str, str]) -> str:
+        person = {"contact_name": values["name"], "organisation": values["organisation"]}
+        return render_template(
+            "emails/invitation.txt",
+            partner=person,
+            campaign=campaign,
+            url=values["url"],
+            deadline=deadline,
         )
+
+    # One template for everyone, so the invitations go out as a few batched API requests.
+    placeholders = Placeholders()
+    tokens = _issue_links(campaign, partners)
+    items = []
+    for partner in partners:
+        values = {
+            "name": partner.contact_name or "",
+            "organisation": partner.organisation,
+            "url": signing_url(tokens[partner.id]),
+        }
+        template, substitutions = placeholders.merge(render, values)
+        items.append(
+            BatchItem(
+                to_email=partner.contact_email,
+                to_name=partner.contact_name,
+                subject=f"Will {partner.organisation} co-sign? {campaign.title}",
+                text_body=render(values),
+                template=template,
+                substitutions=substitutions,
+                partner_id=partner.id,
+            )
+        )
+    queue_batch("invitation", items, campaign_id=campaign.id, tracking=campaign.tracking_enabled)
     if partners:
         audit.record("partners.invited", campaign=campaign, user=user, count=len(partners))
+    return tokens
+
+
+def _issue_links(campaign: Campaign, partners: list[Partner]) -> dict[int, str]:
+    """Personal links for many partners; first links go in as one multi-row INSERT."""
+    ids = [partner.id for partner in partners]
+    invited = set()
+    for start in range(0, len(ids), 1000):
+        invited.update(
+            db.session.scalars(
+                select(SignatureRequest.partner_id).where(
+                    SignatureRequest.partner_id.in_(ids[start : start + 1000])
+                )
+            )
+        )
+    tokens, rows = {}, []
+    for partner in partners:
+        if partner.id in invited:
+            # A reissue: issue_link revokes the old link first.
+            tokens[partner.id] = issue_link(campaign, partner)[1]
+            continue
+        token = secrets.token_urlsafe(32)
+        tokens[partner.id] = token
+        rows.append(
+            {
+                "campaign_id": campaign.id,
+                "partner_id": partner.id,
+                "token_sha256": hash_token(token),
+                "expires_at": campaign.deadline,
+                "status": "invited",
+            }
+        )
+    if rows:
+        db.session.execute(insert(SignatureRequest), rows)
+        for partner in partners:
+            # The bulk INSERT bypassed the loaded collections; reload them when next read.
+            db.session.expire(partner, ["requests"])
     return tokens

@@ -1,14 +1,20 @@
-"""The local outbox: every email the campaign sent or queued, readable in the app."""
+"""The outbox: every email the campaign sent or queued, readable in the app, with retry."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
+from ..errors import Conflict, NotFound
 from ..extensions import db
+from ..forms import ConfirmForm
+from ..mail.outbox import retry as retry_email
 from ..models import OutboundEmail
-from .helpers import campaign_or_404
+from .helpers import campaign_or_404, editor_required
 
 bp = Blueprint("outbox", __name__)
+
+#: Statuses an organiser may send again by hand.
+RETRYABLE = ("failed", "unknown")
 
 
 @bp.get("/c/<slug>/outbox")
@@ -21,7 +27,13 @@ def index(slug):
         .where(OutboundEmail.campaign_id == campaign.id)
         .order_by(OutboundEmail.id.desc())
     )
-    return render_template("outbox/index.html", campaign=campaign, emails=list(emails))
+    return render_template(
+        "outbox/index.html",
+        campaign=campaign,
+        emails=list(emails),
+        form=ConfirmForm(),
+        retryable=RETRYABLE,
+    )
 
 
 @bp.get("/c/<slug>/outbox/<int:email_id>")
@@ -32,4 +44,26 @@ def show(slug, email_id):
     email = db.session.get(OutboundEmail, email_id)
     if email is None or email.campaign_id != campaign.id:
         abort(404)
-    return render_template("outbox/show.html", campaign=campaign, email=email)
+    return render_template(
+        "outbox/show.html", campaign=campaign, email=email, form=ConfirmForm(), retryable=RETRYABLE
+    )
+
+
+@bp.post("/c/<slug>/outbox/<int:email_id>/retry")
+@login_required
+def retry(slug, email_id):
+    """Send a failed (or unknown) email again."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        email = retry_email(email_id, campaign_id=campaign.id)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"The email to {email.to_email} is queued again.", "success")
+    return redirect(url_for("outbox.show", slug=slug, email_id=email_id))

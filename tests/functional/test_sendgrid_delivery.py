@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import socket
+from datetime import timedelta
 
 import pytest
 from python_http_client.exceptions import HTTPError
@@ -10,9 +11,15 @@ from python_http_client.exceptions import HTTPError
 from campaign import jobs
 from campaign.extensions import db
 from campaign.mail import PermanentFailure, TemporaryFailure
-from campaign.mail.outbox import MAX_ATTEMPTS, queue_email, retry, send_email
+from campaign.mail.outbox import (
+    MAX_ATTEMPTS,
+    queue_email,
+    retry,
+    send_email,
+)
 from campaign.mail.sendgrid import _failure
-from campaign.models import Blob, OutboundEmail
+from campaign.mail.sweep import tick
+from campaign.models import Blob, OutboundEmail, utcnow
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
 PDF = b"%PDF-1.7\n% a signed letter\n%%EOF\n"
@@ -47,6 +54,16 @@ def _queue(**overrides) -> OutboundEmail:
     }
     fields.update(overrides)
     return queue_email(**fields)
+
+
+def _make_due(*email_ids: int) -> None:
+    """Let the backoff pass, as the clock would."""
+    db.session.execute(
+        OutboundEmail.__table__.update()
+        .where(OutboundEmail.id.in_(email_ids))
+        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
 
 
 def _deliver(email_id: int) -> OutboundEmail:
@@ -144,7 +161,9 @@ def test_server_error_leaves_email_queued_with_the_error(sendgrid, status):
     assert email.status == "queued"
     assert "internal trouble" in email.error
     assert email.attempts == 1
-    # Not retried in a loop in-process: a later sweep with backoff picks it up.
+    # Not retried in a loop in-process: the sweep picks it up once the backoff has passed.
+    assert email.next_attempt_at > utcnow() + timedelta(seconds=10)
+    assert email.claim_token is None and email.lease_until is None
     assert len(sendgrid.requests) == 1
 
 
@@ -154,6 +173,8 @@ def test_rate_limit_leaves_email_queued(sendgrid):
 
     assert email.status == "queued"
     assert "429" in email.error
+    # Retry-After is honoured even when the backoff would be shorter.
+    assert email.next_attempt_at >= utcnow() + timedelta(seconds=55)
     assert len(sendgrid.requests) == 1
 
 
@@ -162,6 +183,9 @@ def test_requeued_email_is_sent_on_the_next_attempt(sendgrid):
     email_id = _queue().id
     _deliver(email_id)
 
+    send_email(email_id)  # not due yet: nothing happens
+    assert len(sendgrid.requests) == 1
+    _make_due(email_id)
     send_email(email_id)
     email = _deliver(email_id)
 
@@ -181,13 +205,17 @@ def test_gives_up_after_max_attempts(sendgrid):
     assert "gave up" in email.error and "still down" in email.error
 
 
-def test_timeout_is_temporary(sendgrid, app, monkeypatch):
+def test_timeout_after_the_request_was_sent_is_unknown_not_resent(sendgrid, app, monkeypatch):
     monkeypatch.setitem(app.config, "SENDGRID_TIMEOUT_SECONDS", 0.3)
     sendgrid.slow(2.0)
     email = _deliver(_queue().id)
 
-    assert email.status == "queued"
-    assert "could not reach SendGrid" in email.error
+    assert email.status == "unknown"
+    assert "no answer from SendGrid" in email.error and "processed" in email.error
+    tick()
+    send_email(email.id)
+    # SendGrid may have it: nothing is sent again until its events say otherwise.
+    assert len(sendgrid.requests) == 1
 
 
 def test_connection_refused_is_temporary(sendgrid, app, monkeypatch):
@@ -254,3 +282,30 @@ def test_http_errors_map_to_failure_kinds(status, kind):
 def test_unreadable_error_body_still_gives_a_reason():
     failure = _failure(HTTPError(400, "Bad Request", b"<html>oops</html>", {}))
     assert failure.reason == "SendGrid 400: no reason given"
+
+
+def test_429_then_500_then_202_sends_exactly_one(sendgrid):
+    sendgrid.rate_limit(retry_after=1)
+    sendgrid.error(500, "hiccup")
+    sendgrid.accept("accepted-1")
+    email_id = _queue().id
+    _deliver(email_id)
+    for _ in range(5):
+        _make_due(email_id)
+        tick()
+
+    email = db.session.get(OutboundEmail, email_id)
+    assert [r.path for r in sendgrid.requests] == ["/v3/mail/send"] * 3
+    assert email.status == "sent" and email.provider_message_id == "accepted-1"
+    assert email.attempts == 3 and email.error is None
+
+
+def test_backoff_doubles_with_jitter_and_honours_retry_after(app, monkeypatch):
+    from campaign.mail.sending import MAX_BACKOFF_SECONDS, backoff
+
+    monkeypatch.setitem(app.config, "MAIL_RETRY_BASE_SECONDS", 10)
+    for attempts, ceiling in [(1, 10), (2, 20), (3, 40), (20, MAX_BACKOFF_SECONDS)]:
+        delays = {backoff(attempts) for _ in range(20)}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(delays) > 1  # jittered
+    assert backoff(1, retry_after=300) == 300

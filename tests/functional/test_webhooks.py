@@ -230,3 +230,10 @@ def test_replayed_batch_within_the_window_stores_nothing_new(client, webhook_sig
     assert client.post(URL, data=body, headers=headers).status_code == 204
     assert client.post(URL, data=body, headers=headers).status_code == 204
     assert db.session.query(EmailEvent).count() == 1
+
+
+def test_processed_event_settles_an_email_whose_outcome_was_unknown(post):
+    email = _email(status="unknown", message_id=None)
+
+    assert post([_event(email, "processed")]).status_code == 204
+    assert _status(email.id) == "processed"

@@ -256,3 +256,17 @@ class TestVerifyEventSignature:
         }
         args.update(change)
         assert verify_event_signature(**args) is False
+
+
+def test_forged_unsubscribe_cannot_silence_a_partner(client, webhook_signer):  # noqa: F811
+    from campaign.models.mail import Suppression
+
+    body = json.dumps(
+        [{"event": "spamreport", "email": "ally@group.test", "sg_event_id": "forged-1"}]
+    ).encode()
+    impostor = WebhookSigner()  # the attacker's own key, not the configured one
+    assert client.post(URL, data=body, headers=impostor.headers(body)).status_code == 403
+    assert (
+        client.post(URL, data=body, headers={"Content-Type": "application/json"}).status_code == 403
+    )
+    assert db.session.query(Suppression).count() == 0
