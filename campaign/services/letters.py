@@ -2,13 +2,23 @@
 
 import hashlib
 import json
+import re
 
 from sqlalchemy import select
 
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..letters.sandbox import check_template
-from ..models import Campaign, LetterVersion, Partner, Signature, SignatureRequest, Target, utcnow
+from ..models import (
+    Blob,
+    Campaign,
+    LetterVersion,
+    Partner,
+    Signature,
+    SignatureRequest,
+    Target,
+    utcnow,
+)
 from . import audit
 from .campaigns import require_editor
 
@@ -34,8 +44,16 @@ def published_version(campaign: Campaign) -> LetterVersion | None:
     return None
 
 
-def save_draft(campaign: Campaign, user, *, subject: str, body: str) -> LetterVersion:
-    """Save the letter text as the working draft, checking the template first."""
+def get_version(campaign: Campaign, number: int) -> LetterVersion:
+    """One version of this campaign's letter by number, or NotFound."""
+    for version in campaign.versions:
+        if version.number == number:
+            return version
+    raise NotFound("no such version")
+
+
+def check_draft(campaign: Campaign, user, subject: str, body: str) -> str:
+    """Check that `user` may change the letter and that the text is valid; the clean subject."""
     require_editor(user)
     if campaign.status in ("closed", "delivered"):
         raise Conflict("Signing has closed; the letter text can no longer change.")
@@ -46,6 +64,14 @@ def save_draft(campaign: Campaign, user, *, subject: str, body: str) -> LetterVe
         raise Invalid("subject", f"must be at most {MAX_SUBJECT} characters")
     check_template(subject, field="subject")
     check_template(body)
+    return subject
+
+
+def save_draft(campaign: Campaign, user, *, subject: str, body: str) -> LetterVersion:
+    """Save the letter text as the working draft, checking the template first."""
+    # Browsers send CRLF line ends; store one form so the sha256 does not depend on them.
+    body = body.replace("\r\n", "\n")
+    subject = check_draft(campaign, user, subject, body)
     draft = latest_version(campaign)
     if draft is None or draft.is_published:
         # Published versions are frozen: further edits start the next version.
@@ -73,6 +99,7 @@ def publish(campaign: Campaign, user) -> LetterVersion:
     check_template(draft.subject, field="subject")
     check_template(draft.body)
     draft.published_at = utcnow()
+    draft.published_by_id = user.id
     draft.content_sha256 = content_sha256(draft.subject, draft.body)
     campaign.status = "open"
     db.session.flush()
@@ -82,6 +109,35 @@ def publish(campaign: Campaign, user) -> LetterVersion:
         user=user,
         version=draft.number,
         sha256=draft.content_sha256,
+    )
+    return draft
+
+
+def restore(campaign: Campaign, user, number: int) -> LetterVersion:
+    """Copy an older version's text into a new draft; nothing is overwritten."""
+    source = get_version(campaign, number)
+    check_draft(campaign, user, source.subject, source.body)
+    latest = latest_version(campaign)
+    if latest is source:
+        raise Conflict(f"Version {number} is already the newest version.")
+    # Always a new number, so an unpublished draft being replaced keeps its text too.
+    draft = LetterVersion(
+        campaign_id=campaign.id,
+        number=latest.number + 1,
+        subject=source.subject,
+        body=source.body,
+        author_id=user.id,
+        restored_from=source.number,
+    )
+    campaign.versions.append(draft)
+    db.session.flush()
+    audit.record(
+        "letter.restored",
+        campaign=campaign,
+        user=user,
+        version=draft.number,
+        from_version=source.number,
+        replaced_draft=None if latest.is_published else latest.number,
     )
     return draft
 
@@ -113,7 +169,16 @@ def target_dict(target: Target) -> dict:
 
 
 def signatory_dicts(campaign: Campaign) -> list[dict]:
-    """The signature list as plain dicts, the only form templates see."""
+    """The listed signatures as plain dicts, the only form templates see."""
+    return _signatories(campaign)[0]
+
+
+def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
+    """The signatures to list, and how many more count without being listed.
+
+    "Support privately" is counted but never listed; "after delivery" is listed only in
+    copies made once the letter is delivered (delivery renders after the status changes).
+    """
     rows = db.session.execute(
         select(Signature, Partner.tier)
         .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
@@ -124,16 +189,22 @@ def signatory_dicts(campaign: Campaign) -> list[dict]:
             SignatureRequest.status == "signed",
         )
     )
-    return [
-        {
-            "organisation": sig.organisation,
-            "name": sig.signer_name,
-            "title": sig.signer_title,
-            "tier": tier,
-            "logo_sha256": sig.logo_sha256,
-        }
-        for sig, tier in rows
-    ]
+    delivered = campaign.status == "delivered"
+    listed, unlisted = [], 0
+    for sig, tier in rows:
+        if sig.visibility == "private" or (sig.visibility == "after_delivery" and not delivered):
+            unlisted += 1
+            continue
+        listed.append(
+            {
+                "organisation": sig.organisation,
+                "name": sig.signer_name,
+                "title": sig.signer_title,
+                "tier": tier,
+                "logo_sha256": sig.logo_sha256,
+            }
+        )
+    return listed, unlisted
 
 
 def letter_data(
@@ -144,6 +215,7 @@ def letter_data(
     with_signatories: bool = True,
 ) -> dict:
     """Everything the letter engine needs, as plain dicts (never ORM objects)."""
+    listed, unlisted = _signatories(campaign) if with_signatories else ([], 0)
     return {
         "campaign": {
             "title": campaign.title,
@@ -158,7 +230,8 @@ def letter_data(
         "body_source": version.body,
         "today": format_date(utcnow()),
         "version": {"number": version.number, "sha256": version.content_sha256},
-        "signatories": signatory_dicts(campaign) if with_signatories else [],
+        "signatories": listed,
+        "unlisted_signatories": unlisted,
         "draft": not version.is_published,
     }
 
@@ -166,3 +239,26 @@ def letter_data(
 def format_date(moment) -> str:
     """Dates as letters print them: 27 November 2026."""
     return f"{moment.day} {moment:%B %Y}"
+
+
+def draft_letter_data(
+    campaign: Campaign, subject: str, body: str, target: Target | None = None
+) -> dict:
+    """Letter data for unsaved text, as the next draft would print it (for live preview)."""
+    latest = latest_version(campaign)
+    if latest is None:
+        number = 1
+    else:
+        number = latest.number + 1 if latest.is_published else latest.number
+    # A transient version: never added to the session, so nothing is saved.
+    unsaved = LetterVersion(number=number, subject=subject, body=body)
+    return letter_data(campaign, unsaved, target)
+
+
+def letter_images(html: str) -> dict[str, tuple[str, bytes]]:
+    """The stored images a letter's HTML names, as html_to_pdf wants them."""
+    wanted = set(re.findall(r"/blobs/([0-9a-f]{64})", html))
+    if not wanted:
+        return {}
+    blobs = db.session.scalars(select(Blob).where(Blob.sha256.in_(wanted)))
+    return {b.sha256: (b.mime, bytes(b.data)) for b in blobs}

@@ -1,15 +1,28 @@
-"""Writing, previewing and publishing the letter."""
+"""Writing, previewing, versioning and publishing the letter."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import time
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..forms import ConfirmForm, LetterForm
 from ..letters.document import letter_html
+from ..letters.pdf import html_to_pdf
 from ..letters.sandbox import FIELDS
 from ..services import letters as service
 from ..services.campaigns import get_target
+from ..services.diffs import compare_versions
 from .helpers import campaign_or_404, editor_required, field_error
 
 bp = Blueprint("letters", __name__)
@@ -24,6 +37,17 @@ The undersigned organisations
 """
 
 
+def _studio(campaign, form, latest, status=200):
+    return render_template(
+        "letters/edit.html",
+        campaign=campaign,
+        form=form,
+        fields=FIELDS,
+        latest=latest,
+        confirm=ConfirmForm(),
+    ), status
+
+
 @bp.route("/c/<slug>/letter", methods=["GET", "POST"])
 @login_required
 def edit(slug):
@@ -34,37 +58,37 @@ def edit(slug):
         subject=latest.subject if latest else campaign.title,
         body=latest.body if latest else STARTER,
     )
-    if request.method == "POST":
-        editor_required()
-        if form.validate_on_submit():
-            try:
-                version = service.save_draft(
-                    campaign, current_user, subject=form.subject.data, body=form.body.data
-                )
-            except Invalid as exc:
-                field_error(form, exc)
-            except Conflict as exc:
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash(f"Draft of version {version.number} saved.", "success")
-                return redirect(url_for("letters.edit", slug=slug))
-        return render_template(
-            "letters/edit.html",
-            campaign=campaign,
-            form=form,
-            fields=FIELDS,
-            latest=latest,
-            confirm=ConfirmForm(),
-        ), 400
-    return render_template(
-        "letters/edit.html",
-        campaign=campaign,
-        form=form,
-        fields=FIELDS,
-        latest=latest,
-        confirm=ConfirmForm(),
-    )
+    if request.method == "GET":
+        return _studio(campaign, form, latest)
+    editor_required()
+    if form.validate_on_submit():
+        try:
+            version = service.save_draft(
+                campaign, current_user, subject=form.subject.data, body=form.body.data
+            )
+        except Invalid as exc:
+            field_error(form, exc)
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Draft of version {version.number} saved.", "success")
+            return redirect(url_for("letters.edit", slug=slug))
+    return _studio(campaign, form, latest, 400)
+
+
+def _target_from(campaign, raw: str | None):
+    """The target a preview is for: an id of this campaign's, or None for the generic copy."""
+    if not raw:
+        return None
+    try:
+        return get_target(campaign, int(raw))
+    except (ValueError, NotFound):
+        abort(404)
+
+
+def _preview_error(campaign, exc: Invalid):
+    return render_template("letters/preview_error.html", campaign=campaign, error=exc), 400
 
 
 @bp.get("/c/<slug>/letter/preview")
@@ -75,17 +99,57 @@ def preview(slug):
     version = service.latest_version(campaign)
     if version is None:
         abort(404)
-    target = None
-    if request.args.get("target"):
-        try:
-            target = get_target(campaign, int(request.args["target"]))
-        except (ValueError, NotFound):
-            abort(404)
+    target = _target_from(campaign, request.args.get("target"))
     try:
         html = letter_html(service.letter_data(campaign, version, target))
     except Invalid as exc:
-        return render_template("letters/preview_error.html", campaign=campaign, error=exc), 400
+        return _preview_error(campaign, exc)
     return html
+
+
+def _draft_html(campaign) -> tuple[str, float]:
+    """Render the posted, unsaved text with the PDF's pipeline; raises Invalid."""
+    form = LetterForm()
+    if not form.validate_on_submit():
+        name, errors = next(iter(form.errors.items()))
+        raise Invalid(name, errors[0] if isinstance(errors, list) else str(errors))
+    target = _target_from(campaign, request.form.get("target"))
+    started = time.perf_counter()
+    data = service.draft_letter_data(campaign, form.subject.data, form.body.data, target)
+    html = letter_html(data)
+    return html, (time.perf_counter() - started) * 1000
+
+
+@bp.post("/c/<slug>/letter/preview")
+@login_required
+def preview_draft(slug):
+    """Live preview: the posted text rendered exactly as the PDF would be, nothing saved."""
+    campaign = campaign_or_404(slug)
+    try:
+        html, ms = _draft_html(campaign)
+    except Invalid as exc:
+        return _preview_error(campaign, exc)
+    response = make_response(html)
+    response.headers["Server-Timing"] = f"render;dur={ms:.1f}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/c/<slug>/letter/preview.pdf")
+@login_required
+def preview_pdf(slug):
+    """The posted text as a draft PDF, shown in the browser; nothing saved."""
+    campaign = campaign_or_404(slug)
+    try:
+        html, _ms = _draft_html(campaign)
+        pdf = html_to_pdf(html, images=service.letter_images(html))
+    except Invalid as exc:
+        return _preview_error(campaign, exc)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{campaign.slug}-draft.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/c/<slug>/letter/publish")
@@ -106,9 +170,49 @@ def publish(slug):
     return redirect(url_for("letters.edit", slug=slug))
 
 
+def _version_arg(campaign, name: str, default):
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        return service.get_version(campaign, int(raw))
+    except (ValueError, NotFound):
+        abort(404)
+
+
 @bp.get("/c/<slug>/letter/versions")
 @login_required
 def versions(slug):
-    """Every version with its hash and author."""
+    """Every version with who saved and published it, and a word diff of any two."""
     campaign = campaign_or_404(slug)
-    return render_template("letters/versions.html", campaign=campaign)
+    all_versions = campaign.versions
+    diff = None
+    if all_versions:
+        newest = all_versions[-1]
+        older = all_versions[-2] if len(all_versions) > 1 else newest
+        old = _version_arg(campaign, "from", older)
+        new = _version_arg(campaign, "to", newest)
+        diff = compare_versions(old, new)
+    return render_template(
+        "letters/versions.html", campaign=campaign, diff=diff, confirm=ConfirmForm()
+    )
+
+
+@bp.post("/c/<slug>/letter/versions/<int:number>/restore")
+@login_required
+def restore(slug, number):
+    """Copy an older version's text into a new draft."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        draft = service.restore(campaign, current_user, number)
+    except NotFound:
+        abort(404)
+    except (Conflict, Invalid) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("letters.versions", slug=slug))
+    db.session.commit()
+    flash(f"Version {number} is restored as the draft of version {draft.number}.", "success")
+    return redirect(url_for("letters.edit", slug=slug))

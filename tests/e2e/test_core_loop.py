@@ -1,58 +1,14 @@
 """The whole loop in a real browser: draft, publish, invite, sign, download the PDF."""
 
 import io
-import os
 import re
-import shutil
-import threading
 
 import pytest
 from pypdf import PdfReader
-from werkzeug.serving import make_server
 
 from tests import factories as f
-from tests.conftest import need
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app, monkeypatch):
-    if app.config["DATABASE_BACKEND"] != "sqlite" and not os.environ.get("E2E_ALL_BACKENDS"):
-        pytest.skip(
-            "the browser walk runs once, on SQLite; set E2E_ALL_BACKENDS=1 for PostgreSQL too"
-        )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setitem(app.config, "BASE_URL", base)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
-        need("browser tests need Debian's chromium package: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_organiser_and_partner_walk_the_loop(app, live_server, browser, tmp_path):

@@ -1,12 +1,14 @@
 """Letter templates: what organisers may write, and the messages when they get it wrong."""
 
+import time
+
 import pytest
 
 from campaign.errors import Invalid
 from campaign.letters.markdown import markdown_to_html
 from campaign.letters.sandbox import (
     FIELDS,
-    MAX_TEMPLATE_CHARS,
+    Limits,
     check_template,
     render_text,
     sample_context,
@@ -109,17 +111,61 @@ def test_the_field_name_is_the_callers():
     assert caught.value.field == "subject"
 
 
-def test_template_size_is_capped():
-    check_template("x" * MAX_TEMPLATE_CHARS)
+def test_template_size_is_capped_in_bytes():
+    cap = Limits().template_bytes
+    assert cap == 100 * 1024
+    check_template("x" * cap)
     with pytest.raises(Invalid) as caught:
-        check_template("x" * (MAX_TEMPLATE_CHARS + 1))
-    assert "50,000" in caught.value.reason
+        check_template("x" * (cap + 1))
+    assert "larger than 100 KB" in caught.value.reason
+    with pytest.raises(Invalid):  # two bytes each in UTF-8
+        check_template("é" * (cap // 2 + 1))
 
 
 def test_output_size_is_capped():
+    small = Limits(output_bytes=200_000)
+    source = "{% for i in range(3000) %}{{ 'x' * 99 }}{% endfor %}"
+    render_text(source, sample_context())  # 297,000 bytes is under the 2 MB default
     with pytest.raises(Invalid) as caught:
-        render_text("{% for i in range(3000) %}{{ 'x' * 99 }}{% endfor %}", sample_context())
-    assert "longer than 200,000" in caught.value.reason
+        render_text(source, sample_context(), limits=small)
+    assert "larger than 200,000 bytes" in caught.value.reason
+
+
+def test_literal_text_in_loops_counts_towards_the_output_cap():
+    line = "A sentence of the letter, repeated to make it long. " * 2
+    source = (
+        "{% for i in range(10000) %}{% for j in range(2) %}" + line + "{% endfor %}{% endfor %}"
+    )
+    with pytest.raises(Invalid) as caught:
+        render_text(source, sample_context(), limits=Limits(output_bytes=1024 * 1024))
+    assert "larger than 1,024 KB" in caught.value.reason
+
+
+def test_render_time_is_capped():
+    slow = "{% for i in range(10000) %}{{ range(10000)|list|sort|length }}{% endfor %}"
+    started = time.monotonic()
+    with pytest.raises(Invalid) as caught:
+        render_text(slow, sample_context(), limits=Limits(seconds=0.2))
+    elapsed = time.monotonic() - started
+    assert "longer than 0.2 s" in caught.value.reason
+    assert caught.value.reason.startswith("line 1:")
+    assert elapsed < 1.5  # the limit plus one loop step, with room for a busy machine
+
+
+def test_limits_come_from_the_app_settings(app):
+    app.config.update(TEMPLATE_MAX_BYTES=20, TEMPLATE_MAX_OUTPUT=5, TEMPLATE_MAX_SECONDS=0.5)
+    try:
+        assert Limits.from_app() == Limits(template_bytes=20, output_bytes=5, seconds=0.5)
+        with pytest.raises(Invalid, match="larger than 20 bytes"):
+            check_template("x" * 21)
+        with pytest.raises(Invalid, match="larger than 5 bytes"):
+            check_template("{{ target.name }}")
+    finally:
+        app.config.update(
+            TEMPLATE_MAX_BYTES=100 * 1024,
+            TEMPLATE_MAX_OUTPUT=2 * 1024 * 1024,
+            TEMPLATE_MAX_SECONDS=2.0,
+        )
 
 
 def test_merged_values_are_html_escaped():
@@ -156,3 +202,21 @@ def test_context_must_be_plain_data():
     context["target"] = Row()
     with pytest.raises(TypeError, match="plain data"):
         render_text("{{ target.name }}", context)
+
+
+@pytest.mark.parametrize(
+    ("source", "construct"),
+    [
+        ("Dear all,\n{% include 'letterhead' %}", "{% include %}"),
+        ("Dear all,\n{% macro m() %}x{% endmacro %}", "{% macro %}"),
+        ("Dear all,\n{{ target.name|attr('upper') }}", "|attr"),
+        ("Dear all,\n{{ target.name|no_such }}", "|no_such"),
+        ("Dear all,\n{{ target.name.format(1) }}", "format()"),
+        ("Dear all,\n{% for s in signatories recursive %}{% endfor %}", "recursive"),
+    ],
+)
+def test_refusals_name_the_line_and_the_construct(source, construct):
+    with pytest.raises(Invalid) as caught:
+        check_template(source)
+    assert caught.value.reason.startswith("line 2:"), caught.value.reason
+    assert construct in caught.value.reason

@@ -1,0 +1,127 @@
+"""The letter studio in Chromium: live preview, merge-field palette, toolbar and diffs."""
+
+import pytest
+from playwright.sync_api import expect
+
+from campaign.services import campaigns
+from tests import factories as f
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def studio(app, live_server, browser):
+    """An organiser logged in on the letter page of a published campaign with two targets."""
+    owner = f.user(email="writer@coalition.example")
+    c = f.published(owner)
+    campaigns.add_target(
+        c,
+        owner,
+        name="Ravi Sen",
+        title="Chair",
+        organisation="Beacon Analytics",
+        email="chair@beacon.example",
+        salutation="Dear Dr Sen",
+    )
+    f.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = []
+
+    def console(message):
+        # The browser asks for /favicon.ico on its own; there is none.
+        if message.type == "error" and "favicon" not in message.location.get("url", ""):
+            problems.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"{live_server}/login")
+    page.fill("#email", owner.email)
+    page.fill("#password", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/c/{c.slug}/letter")
+    yield page, c, problems
+    context.close()
+
+
+def _preview_body(page):
+    return page.frame_locator("#letter-preview").locator("body")
+
+
+def test_typing_updates_the_preview(studio):
+    page, _c, problems = studio
+    body = page.locator("#body")
+    body.click()
+    body.press("Control+End")
+    body.type("\n\nWe typed this for {{ target.organisation }}.")
+    expect(_preview_body(page)).to_contain_text(
+        "We typed this for Argus Vision and Beacon Analytics."
+    )
+    expect(page.locator("#preview-status")).to_contain_text("rendered in")
+    # The target switcher re-renders the same unsaved text for one target.
+    page.select_option("#preview-target", label="Ravi Sen, Beacon Analytics")
+    expect(_preview_body(page)).to_contain_text("Dear Dr Sen,")
+    expect(_preview_body(page)).to_contain_text("We typed this for Beacon Analytics.")
+    # A template error shows in the preview pane, with its line.
+    body.press("Control+End")
+    body.type("\n{{ target.nme }}")
+    expect(_preview_body(page)).to_contain_text("target.nme is not a merge field")
+    expect(_preview_body(page)).to_contain_text("line ")
+    expect(page.locator("#preview-status")).to_have_class("small muted is-error")
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
+
+
+def test_palette_inserts_a_field_at_the_cursor(studio):
+    page, _c, problems = studio
+    body = page.locator("#body")
+    body.fill("Hello , welcome.")
+    body.evaluate("el => { el.focus(); el.setSelectionRange(6, 6); }")
+    page.click("button.chip:has-text('target.name')")
+    expect(body).to_have_value("Hello {{ target.name }}, welcome.")
+    # The cursor is after the inserted field, so a second field follows it.
+    page.click("button.chip:has-text('campaign.title')")
+    expect(body).to_have_value("Hello {{ target.name }}{{ campaign.title }}, welcome.")
+    expect(_preview_body(page)).to_contain_text("Hello Jordan Vale and Ravi Sen")
+    assert not problems, problems
+
+
+def test_toolbar_formats_the_selection(studio):
+    page, _c, _problems = studio
+    body = page.locator("#body")
+    body.fill("Please stop now.\nFirst\nSecond")
+    body.evaluate("el => { el.focus(); el.setSelectionRange(7, 11); }")
+    page.click("[data-tool=bold]")
+    expect(body).to_have_value("Please **stop** now.\nFirst\nSecond")
+    expect(_preview_body(page).locator("strong")).to_have_text("stop")
+    body.evaluate("el => { el.focus(); el.setSelectionRange(21, el.value.length); }")
+    page.click("[data-tool=ul]")
+    expect(body).to_have_value("Please **stop** now.\n- First\n- Second")
+    body.evaluate("el => { el.focus(); el.setSelectionRange(el.value.length, el.value.length); }")
+    page.click("[data-tool=footnote]")
+    expect(body).to_have_value(
+        "Please **stop** now.\n- First\n- Second[^1]\n\n[^1]: The footnote text.\n"
+    )
+    # Ctrl+Z undoes a toolbar edit like typing.
+    body.press("Control+z")
+    body.press("Control+z")
+    expect(body).to_have_value("Please **stop** now.\n- First\n- Second")
+
+
+def test_diff_view_shows_a_saved_change(studio, live_server):
+    page, c, problems = studio
+    body = page.locator("#body")
+    body.fill(body.input_value().replace("to stop\nselling", "to end\nselling"))
+    page.click("button:has-text('Save draft')")
+    expect(page.locator(".alert-success")).to_contain_text("Draft of version 2 saved")
+    page.click("text=Versions and changes")
+    expect(page.locator(".diff-body del")).to_have_text("stop")
+    expect(page.locator(".diff-body ins")).to_have_text("end")
+    expect(page.locator(".diff-summary")).to_contain_text("1 word added")
+    # Restore version 1 as a new draft, then compare it with version 2.
+    page.locator("#v1 button:has-text('Restore as a new draft')").click()
+    expect(page.locator(".alert-success")).to_contain_text("restored as the draft of version 3")
+    page.goto(f"{live_server}/c/{c.slug}/letter/versions?from=2&to=3")
+    expect(page.locator(".diff-body del")).to_have_text("end")
+    expect(page.locator(".diff-body ins")).to_have_text("stop")
+    assert not problems, problems
