@@ -9,6 +9,7 @@ from flask import current_app
 from . import jobs
 from .errors import Invalid
 from .extensions import db
+from .mail.commands import tick_command
 
 
 def register_cli(app) -> None:
@@ -17,7 +18,9 @@ def register_cli(app) -> None:
     app.cli.add_command(export)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
+    app.cli.add_command(tick_command)
     app.cli.add_command(audit)
+    app.cli.add_command(partners_cli)
 
 
 @click.command("create-user")
@@ -39,39 +42,80 @@ def create_user(email, role, password):
 @click.command("export")
 @click.argument("slug")
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--target", "target_id", type=int, help="Whose copy --pdf writes (target id).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True))
-def export(slug, pdf_path, csv_path):
-    """Write the signed PDF and/or the signatory CSV of campaign SLUG."""
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--zip",
+    "zip_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Every target's signed PDF and the signatory lists.",
+)
+def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path):
+    """Write the signed PDFs and the signatory lists of campaign SLUG."""
     from sqlalchemy import select
 
+    from .errors import NotFound
     from .models import Blob, Campaign
-    from .services.exports import signatories_csv
-    from .services.rendering import render_now, request_render
+    from .services.campaigns import get_target
+    from .services.export_bundle import ready_pdf, write_zip
+    from .services.exports import signatories_csv, signatories_xlsx
 
-    if not (pdf_path or csv_path):
-        raise click.UsageError("give --pdf FILE, --csv FILE or both")
+    if not (pdf_path or csv_path or xlsx_path or zip_path):
+        raise click.UsageError(
+            "give at least one of --pdf FILE, --csv FILE, --xlsx FILE, --zip FILE"
+        )
+    if target_id is not None and not pdf_path:
+        raise click.UsageError("--target chooses whose copy --pdf writes; give --pdf FILE too")
     campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
     if campaign is None:
         raise click.UsageError(f"no campaign with the slug {slug!r}")
-    if csv_path:
-        Path(csv_path).write_text(signatories_csv(campaign), encoding="utf-8")
-        click.echo(f"wrote {csv_path}")
-    if pdf_path:
+    target = None
+    if target_id is not None:
         try:
-            rendered = request_render(campaign)
-        except Invalid as exc:
-            raise click.ClickException(exc.reason) from exc
-        if rendered.status == "pending":
-            # The command waits for its own PDF rather than leaving it to a worker.
-            render_now(rendered)
-        db.session.commit()
-        if rendered.status != "ready":
-            raise click.ClickException(f"rendering failed: {rendered.error}")
-        blob = db.session.get(Blob, rendered.pdf_sha256)
-        Path(pdf_path).write_bytes(blob.data)
-        click.echo(
-            f"wrote {pdf_path} ({rendered.signatory_count} signatories, sha256 {blob.sha256})"
-        )
+            target = get_target(campaign, target_id)
+        except NotFound:
+            known = ", ".join(f"{t.id} ({t.name})" for t in campaign.targets) or "none"
+            raise click.UsageError(
+                f"campaign {slug!r} has no target {target_id}; its targets: {known}"
+            ) from None
+    try:
+        if csv_path:
+            Path(csv_path).write_text(signatories_csv(campaign), encoding="utf-8")
+            click.echo(f"wrote {csv_path}")
+        if xlsx_path:
+            Path(xlsx_path).write_bytes(signatories_xlsx(campaign))
+            click.echo(f"wrote {xlsx_path}")
+        if pdf_path:
+            with click.progressbar(length=1, label="Rendering the signed PDF") as bar:
+                rendered = ready_pdf(campaign, target)
+                bar.update(1)
+            db.session.commit()
+            blob = db.session.get(Blob, rendered.pdf_sha256)
+            Path(pdf_path).write_bytes(blob.data)
+            click.echo(
+                f"wrote {pdf_path} ({rendered.signatory_count} signatories, sha256 {blob.sha256})"
+            )
+        if zip_path:
+            _export_zip(campaign, Path(zip_path), write_zip)
+    except Invalid as exc:
+        db.session.commit()  # keep the failed render, so the campaign page shows why
+        raise click.ClickException(exc.reason) from exc
+
+
+def _export_zip(campaign, path: Path, write_zip) -> None:
+    """Write the export ZIP with a progress bar; a failure leaves no partial file."""
+    steps = len(campaign.targets) or 1
+    partial = path.with_name(path.name + ".part")
+    try:
+        with click.progressbar(length=steps + 1, label="Rendering PDFs") as bar:
+            with partial.open("wb") as out:
+                files = write_zip(campaign, out, progress=lambda _name: bar.update(1))
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    db.session.commit()
+    click.echo(f"wrote {path} ({len(files)} files)")
 
 
 @click.command("demo")
@@ -128,3 +172,48 @@ def audit_verify(slug):
         err=True,
     )
     sys.exit(1)
+
+
+@click.group("partners")
+def partners_cli():
+    """Manage a campaign's partner list."""
+
+
+@partners_cli.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--skip-duplicates", is_flag=True, help="Leave out rows that look like duplicates.")
+@click.option("--as", "as_email", required=True, help="Email of the organiser doing the import.")
+def partners_import(slug, file, skip_duplicates, as_email):
+    """Import partners into campaign SLUG from a CSV or XLSX FILE: all rows, or none."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from .models import Campaign
+    from .services import partner_import as importer
+    from .services.users import find_user
+
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise click.UsageError(f"no campaign with the slug {slug!r}")
+    user = find_user(as_email)
+    if user is None:
+        raise click.UsageError(f"no account with the email {as_email!r}")
+    try:
+        sheet = importer.read_upload(file, Path(file).read_bytes())
+        with click.progressbar(length=len(sheet.rows), label="checking rows") as bar:
+            preview = importer.build_preview(
+                campaign, sheet, importer.guess_mapping(sheet.headers), on_row=bar.update
+            )
+        for flag in preview.flags:
+            click.echo(f"line {flag.key}: {flag.kind} of {flag.other} ({flag.reason})")
+        added = importer.commit_preview(campaign, user, preview, skip_flagged=skip_duplicates)
+    except importer.ImportRejected as exc:
+        for error in exc.errors:
+            click.echo(f"line {error.line}: {error.reason}", err=True)
+        raise click.ClickException(f"nothing imported: {len(exc.errors)} bad rows") from exc
+    except Invalid as exc:
+        raise click.ClickException(f"{exc.field}: {exc.reason}") from exc
+    db.session.commit()
+    click.echo(f"imported {len(added)} partners into {slug}")

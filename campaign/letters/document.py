@@ -84,7 +84,8 @@ def merge_context(letter: dict) -> dict:
             "deadline": _text(campaign.get("deadline")),
         },
         "today": _text(letter.get("today")),
-        "signatory_count": len(signatories),
+        # Private supporters (and names held back until delivery) count, unlisted.
+        "signatory_count": len(signatories) + int(letter.get("unlisted_signatories") or 0),
         "signatories": [
             {k: _text(s.get(k)) for k in ("organisation", "name", "title", "tier")}
             for s in signatories
@@ -137,7 +138,26 @@ def letter_html(letter: dict) -> str:
         groups=signatory_groups(signatories),
         signatory_count=len(signatories),
         draft=bool(letter.get("draft")),
+        pdf_subject=_pdf_subject(campaign, target, letter.get("targets") or [], len(signatories)),
+        keywords=_keywords(campaign),
     )
+
+
+def _pdf_subject(campaign: dict, target: dict | None, targets: list[dict], count: int) -> str:
+    """The PDF's Subject field: whom the letter goes to and how many signed."""
+    addressed = [target] if target else targets
+    organisations = list(dict.fromkeys(_text(t.get("organisation")) for t in addressed))
+    to = _join_names(organisations) or "its targets"
+    signed = f"{count} organisation{'' if count == 1 else 's'}"
+    return (
+        f"Sign-on letter to {to} from {signed}, led by {_text(campaign.get('lead_organisation'))}"
+    )
+
+
+def _keywords(campaign: dict) -> str:
+    """The PDF's Keywords: commas separate keywords, so they are dropped from each one."""
+    words = ["sign-on letter", _text(campaign.get("title")), _text(campaign.get("url"))]
+    return ", ".join(w.replace(",", " ") for w in words if w)
 
 
 def _version_label(letter: dict) -> str:

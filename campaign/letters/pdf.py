@@ -1,31 +1,45 @@
-"""Letter HTML to PDF with WeasyPrint, fetching only our own stored assets.
+"""Letter HTML to PDF with WeasyPrint, fetching only our own assets, under limits.
 
 A letter's HTML contains text written by organisers and partners. WeasyPrint would
 otherwise follow any URL in it (file:, http:, internal hosts), so every fetch goes
-through AssetFetcher: our CSS and fonts, logos by hash, and data: URIs. Nothing else.
+through AssetFetcher: our CSS and fonts, the stored images it was handed, and data:
+URIs. Nothing else.
+
+html_to_pdf runs WeasyPrint in a child process (isolation.py) with a time, memory and
+page limit. The child never opens the database: the caller looks up the images the
+HTML names (/blobs/<sha256>) and passes their bytes along.
 """
 
 import re
 import urllib.parse
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import weasyprint
+import weasyprint.layout
+from flask import current_app, has_app_context
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..errors import Invalid
-from ..extensions import db
-from ..models.files import Blob
+from . import isolation
 
 SCHEME = "undersigned"
 BASE_URL = f"{SCHEME}://app/"
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 IMAGE_MIMES = frozenset({"image/png", "image/jpeg", "image/webp"})
+#: PDF readers' limit on a page side (ISO 32000-1, annex C): 14,400 points = 200 inches.
+MAX_PAGE_SIDE_PX = 200 * 96
 _STATIC_PATH = re.compile(
     r"/static/(css/[a-z0-9][a-z0-9_-]*\.css|fonts/[a-z0-9][a-z0-9_.-]*\.woff2?)"
 )
 _BLOB_PATH = re.compile(r"/blobs/([0-9a-f]{64})")
 _STATIC_MIMES = {".css": "text/css", ".woff": "font/woff", ".woff2": "font/woff2"}
+
+#: sha256 -> (mime type, bytes) of the stored images a letter may show.
+Images = Mapping[str, tuple[str, bytes]]
 
 # urljoin only resolves relative references for schemes it knows; without this,
 # "/static/css/letter.css" stays relative and could not be fetched.
@@ -34,11 +48,40 @@ for _registry in (urllib.parse.uses_relative, urllib.parse.uses_netloc):
         _registry.append(SCHEME)
 
 
-class AssetFetcher(URLFetcher):
-    """Serve our CSS, fonts and stored logos to WeasyPrint; refuse every other URL."""
+class RenderFailed(Invalid):
+    """The PDF could not be made: a limit was hit or the renderer failed."""
 
-    def __init__(self) -> None:
+    def __init__(self, reason: str):
+        super().__init__("letter", reason)
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """Limits on one render: wall-clock seconds, pages and memory (0 = unlimited)."""
+
+    seconds: float = 60.0
+    pages: int = 300
+    memory_mb: int = 1024
+
+
+def configured_limits() -> RenderLimits:
+    """The app's PDF_MAX_* settings, or the defaults outside an app."""
+    if not has_app_context():
+        return RenderLimits()
+    config = current_app.config
+    return RenderLimits(
+        seconds=config.get("PDF_MAX_SECONDS", 60),
+        pages=config.get("PDF_MAX_PAGES", 300),
+        memory_mb=config.get("PDF_MAX_MEMORY_MB", 1024),
+    )
+
+
+class AssetFetcher(URLFetcher):
+    """Serve our CSS, fonts and the given stored images to WeasyPrint; refuse every other URL."""
+
+    def __init__(self, images: Images | None = None) -> None:
         super().__init__(allowed_protocols={"data", SCHEME}, allow_redirects=False)
+        self.images = images or {}
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
         """Return the asset for `url`, or raise ValueError (WeasyPrint then skips it)."""
@@ -52,7 +95,7 @@ class AssetFetcher(URLFetcher):
         if match := _STATIC_PATH.fullmatch(parts.path):
             return self._static(url, match[1])
         if match := _BLOB_PATH.fullmatch(parts.path):
-            return self._blob(url, match[1])
+            return self._image(url, match[1])
         raise ValueError(f"refused to fetch {url[:200]!r}: not a letter asset")
 
     @staticmethod
@@ -63,23 +106,127 @@ class AssetFetcher(URLFetcher):
         mime = _STATIC_MIMES[path.suffix]
         return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
 
-    @staticmethod
-    def _blob(url: str, sha256: str) -> URLFetcherResponse:
-        blob = db.session.get(Blob, sha256)
-        if blob is None or blob.mime not in IMAGE_MIMES:
+    def _image(self, url: str, sha256: str) -> URLFetcherResponse:
+        mime, data = self.images.get(sha256, ("", b""))
+        if mime not in IMAGE_MIMES:
             raise ValueError(f"no stored image {sha256}")
-        return URLFetcherResponse(url, body=bytes(blob.data), headers={"Content-Type": blob.mime})
+        return URLFetcherResponse(url, body=data, headers={"Content-Type": mime})
 
 
-def html_to_pdf(html: str, *, title: str = "", max_pages: int = 300) -> bytes:
-    """Render letter HTML to PDF bytes; more than `max_pages` pages raises Invalid."""
-    document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=AssetFetcher()).render()
-    if len(document.pages) > max_pages:
-        raise Invalid(
-            "letter",
-            f"the letter would be {len(document.pages)} pages long; the limit is {max_pages}. "
-            "Shorten the text or split the signatory list.",
+def referenced_images(html: str) -> set[str]:
+    """The sha256 of every stored file the HTML names as /blobs/<sha256>."""
+    return set(re.findall(r"/blobs/([0-9a-f]{64})", html))
+
+
+def html_to_pdf(
+    html: str,
+    *,
+    images: Images | None = None,
+    limits: RenderLimits | None = None,
+    tagged: bool = True,
+    usage: dict | None = None,
+) -> bytes:
+    """Render letter HTML to PDF bytes in a limited child process.
+
+    Raises RenderFailed, with a reason for people, when the document is too long, too
+    large, too slow or too big in memory. Title, author, subject and keywords come from
+    the HTML's <title> and <meta> elements. `tagged` adds the structure tree (headings,
+    paragraphs, lists, figures with alt text) that screen readers follow. `usage`, when
+    given, receives the render's CPU seconds and peak memory.
+    """
+    limits = limits or configured_limits()
+    wanted = referenced_images(html)
+    images = {sha: images[sha] for sha in wanted if images and sha in images}
+    try:
+        return isolation.run(
+            render_in_child,
+            html,
+            images,
+            limits.pages,
+            tagged,
+            limits=isolation.Limits(seconds=limits.seconds, memory_mb=limits.memory_mb),
+            usage=usage,
         )
-    if title:
-        document.metadata.title = title
-    return document.write_pdf()
+    except isolation.Failed as exc:
+        raise RenderFailed(exc.reason) from None
+
+
+def render_in_child(html: str, images: Images, max_pages: int, tagged: bool) -> bytes:
+    """Lay out and write the PDF in this process; meant to run in the limited child."""
+    with _page_limit(max_pages):
+        document = weasyprint.HTML(
+            string=html, base_url=BASE_URL, url_fetcher=AssetFetcher(images)
+        ).render(**_pdf_options(tagged))
+    if max_pages and len(document.pages) > max_pages:
+        raise isolation.Refused(_too_long(max_pages))
+    for page in document.pages:
+        if max(page.width, page.height) > MAX_PAGE_SIDE_PX:
+            raise isolation.Refused(
+                f"a page would be {page.width / 96:,.0f} × {page.height / 96:,.0f} inches; "
+                "pages may be at most 200 inches on a side"
+            )
+    return document.write_pdf(**_pdf_options(tagged))
+
+
+def _pdf_options(tagged: bool) -> dict:
+    # pdf_tags, not pdf_variant="pdf/ua-1": the variant only adds a claim of PDF/UA
+    # conformance, which we cannot check here (no validator) and so must not make.
+    return {"pdf_tags": True} if tagged else {}
+
+
+def _too_long(max_pages: int) -> str:
+    return (
+        f"the letter would be more than {max_pages} pages long, the limit. "
+        "Shorten the text or split the signatory list."
+    )
+
+
+@contextmanager
+def _page_limit(max_pages: int):
+    """Stop layout as soon as it passes `max_pages`, rather than after all of them.
+
+    WeasyPrint lays out every page before it can be counted, and a 10,000-page document
+    takes minutes. Its paginator is a generator, so counting what it yields stops the
+    layout at page max_pages + 1. The patch is undone afterwards; if a WeasyPrint release
+    renames the paginator, the check after layout and the time limit still apply.
+    """
+    paginate = getattr(weasyprint.layout, "make_all_pages", None)
+    if not max_pages or paginate is None:
+        yield
+        return
+
+    def limited(*args, **kwargs):
+        for count, page in enumerate(paginate(*args, **kwargs), 1):
+            if count > max_pages:
+                raise isolation.Refused(_too_long(max_pages))
+            yield page
+
+    weasyprint.layout.make_all_pages = limited
+    try:
+        yield
+    finally:
+        weasyprint.layout.make_all_pages = paginate
+
+
+#: A page using every font, weight and element of the letter layout, for warm_up().
+_WARM_UP = """<!doctype html><html lang="en"><head><title>Warm up</title>
+<link rel="stylesheet" href="/static/css/letter.css"></head><body class="letter">
+<div class="running" data-title="T" data-version="V"></div>
+<header class="letterhead"><p class="lead-org">Lead Ō</p>
+<p class="lead-address"><span>1 Street</span><span>Town</span></p></header>
+<p class="date">1 January 2026</p><address class="addressee"><span class="name">Ann</span></address>
+<h1 class="subject">Subject</h1><main class="body"><p>Body <strong>bold</strong> <em>it</em>
+ł<span class="footnote">Note.</span></p><ul><li>item</li></ul><h2>Head</h2></main>
+<section class="signatories"><h2>Signatories <span class="count">(1)</span></h2>
+<section class="tier"><h3>National organisations</h3><ul class="signatory-list">
+<li class="signatory has-logo"><img class="logo" alt="L" src="data:image/png;base64,
+iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==">
+<span class="org">Org Ő</span><span class="person">Name, Title</span></li></ul></section>
+</section></body></html>"""
+
+
+def warm_up() -> None:
+    """Render a page like a letter, so fonts, images and WeasyPrint's caches are loaded."""
+    weasyprint.HTML(string=_WARM_UP, base_url=BASE_URL, url_fetcher=AssetFetcher()).write_pdf(
+        **_pdf_options(tagged=True)
+    )

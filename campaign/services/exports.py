@@ -1,7 +1,10 @@
-"""Exports: the signatory CSV (the PDF comes from rendering)."""
+"""Exports: the signatory list as CSV and XLSX (the PDFs come from rendering)."""
 
 import csv
 import io
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from ..models import Campaign, Signature
 from .letters import active_signatures
@@ -18,6 +21,7 @@ CSV_HEADER = [
     "letter_version",
     "letter_sha256",
 ]
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def neutralise(value: str) -> str:
@@ -38,11 +42,36 @@ def _row(sig: Signature) -> list[str]:
     ]
 
 
+def signatory_rows(campaign: Campaign) -> list[list[str]]:
+    """The header and one row per active signatory, every cell text and neutralised."""
+    rows = [list(CSV_HEADER)]
+    rows.extend(
+        [neutralise(cell or "") for cell in _row(sig)] for sig in active_signatures(campaign)
+    )
+    return rows
+
+
 def signatories_csv(campaign: Campaign) -> str:
     """The active signatories as CSV text, safe to open in a spreadsheet."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for sig in active_signatures(campaign):
-        writer.writerow([neutralise(cell) for cell in _row(sig)])
+    csv.writer(out).writerows(signatory_rows(campaign))
     return out.getvalue()
+
+
+def signatories_xlsx(campaign: Campaign) -> bytes:
+    """The active signatories as an Excel workbook, every cell stored as text."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Signatories")
+    for row in signatory_rows(campaign):
+        sheet.append([_text_cell(sheet, value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _text_cell(sheet, value: str) -> WriteOnlyCell:
+    # openpyxl stores any string starting with "=" as a formula; neutralise() already
+    # removed those, and the explicit type keeps every cell a plain string regardless.
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell

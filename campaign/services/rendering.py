@@ -16,7 +16,7 @@ from ..letters.document import letter_html
 from ..letters.pdf import html_to_pdf
 from ..models import Campaign, RenderedLetter, Target, utcnow
 from .blobs import store_blob
-from .letters import letter_data, published_version
+from .letters import letter_data, letter_images, published_version
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def request_render(campaign: Campaign, target: Target | None = None) -> Rendered
     version = published_version(campaign)
     if version is None:
         raise Invalid("letter", "publish the letter before making a signed PDF")
-    data = letter_data(campaign, version, target)
+    data = pdf_data(campaign, version, target)
     key = inputs_sha256(data)
     existing = db.session.scalar(
         select(RenderedLetter)
@@ -69,14 +69,32 @@ def request_render(campaign: Campaign, target: Target | None = None) -> Rendered
     return rendered
 
 
+def campaign_url(campaign: Campaign) -> str:
+    """The campaign's address, printed into the PDF's metadata."""
+    return f"{current_app.config['BASE_URL']}/c/{campaign.slug}"
+
+
+def pdf_data(campaign: Campaign, version, target: Target | None = None) -> dict:
+    """The letter data a signed PDF is made from (letter_data plus the campaign URL)."""
+    data = letter_data(campaign, version, target)
+    data["campaign"]["url"] = campaign_url(campaign)
+    return data
+
+
+def letter_pdf(data: dict, usage: dict | None = None) -> bytes:
+    """Render letter data to PDF bytes under the configured limits; raises Invalid."""
+    html = letter_html(data)
+    return html_to_pdf(html, images=letter_images(html), usage=usage)
+
+
 def render_now(rendered: RenderedLetter) -> None:
     """Render a pending PDF in this process and store it (flushes)."""
     campaign = db.session.get(Campaign, rendered.campaign_id)
     target = db.session.get(Target, rendered.target_id) if rendered.target_id else None
     version = published_version(campaign)
-    data = letter_data(campaign, version, target)
+    data = pdf_data(campaign, version, target)
     try:
-        pdf = html_to_pdf(letter_html(data))
+        pdf = letter_pdf(data)
     except Invalid as exc:
         rendered.status = "failed"
         rendered.error = exc.reason

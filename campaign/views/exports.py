@@ -1,4 +1,6 @@
-"""Downloads for organisers and staff: the signed PDF and the signatory CSV."""
+"""Downloads for organisers and staff: signed PDFs, the signatory CSV/XLSX, the ZIP."""
+
+import io
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import login_required
@@ -8,7 +10,8 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Blob
 from ..services.campaigns import get_target
-from ..services.exports import signatories_csv
+from ..services.export_bundle import write_zip, zip_name
+from ..services.exports import XLSX_MIME, signatories_csv, signatories_xlsx
 from ..services.rendering import request_render
 from .helpers import campaign_or_404
 
@@ -58,4 +61,35 @@ def csv(slug):
         signatories_csv(campaign),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{campaign.slug}-signatories.csv"'},
+    )
+
+
+@bp.get("/c/<slug>/signatories.xlsx")
+@login_required
+def xlsx(slug):
+    """The active signatories as an Excel workbook."""
+    campaign = campaign_or_404(slug)
+    return Response(
+        signatories_xlsx(campaign),
+        mimetype=XLSX_MIME,
+        headers={"Content-Disposition": f'attachment; filename="{campaign.slug}-signatories.xlsx"'},
+    )
+
+
+@bp.get("/c/<slug>/export.zip")
+@login_required
+def zip_export(slug):
+    """Every target's signed PDF and the signatory lists in one ZIP."""
+    campaign = campaign_or_404(slug)
+    out = io.BytesIO()
+    try:
+        write_zip(campaign, out)
+    except Invalid as exc:
+        db.session.commit()  # keep the failed render, so the campaign page shows why
+        return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
+    db.session.commit()
+    return Response(
+        out.getvalue(),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{zip_name(campaign)}"'},
     )

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from campaign.extensions import db
 from campaign.letters.pdf import BASE_URL, AssetFetcher, html_to_pdf
 from campaign.models.files import Blob
+from campaign.services.letters import letter_images
 
 REFUSED = [
     "file:///etc/passwd",
@@ -59,13 +60,20 @@ def test_fetcher_serves_stored_images_only(app):
         db.session.add(Blob(sha256=sha, mime=mime, size=len(data), data=data))
     # Committed: the per-test cleanup runs in a new session and must not wait on ours.
     db.session.commit()
+    png_sha, secret_sha = hashlib.sha256(png).hexdigest(), hashlib.sha256(secret).hexdigest()
+    html = f'<img src="/blobs/{png_sha}"><img src="/blobs/{secret_sha}">'
+    images = letter_images(html)
 
-    image = AssetFetcher().fetch(BASE_URL + "blobs/" + hashlib.sha256(png).hexdigest())
+    image = AssetFetcher(images).fetch(BASE_URL + "blobs/" + png_sha)
     assert image.content_type == "image/png" and image.read() == png
+    # A stored PDF is not an image, even when the letter names it.
     with pytest.raises(ValueError):
-        AssetFetcher().fetch(BASE_URL + "blobs/" + hashlib.sha256(secret).hexdigest())
+        AssetFetcher(images).fetch(BASE_URL + "blobs/" + secret_sha)
     with pytest.raises(ValueError):
-        AssetFetcher().fetch(BASE_URL + "blobs/" + "0" * 64)
+        AssetFetcher(images).fetch(BASE_URL + "blobs/" + "0" * 64)
+    # The fetcher serves only what it was handed: it never looks in the database.
+    with pytest.raises(ValueError):
+        AssetFetcher().fetch(BASE_URL + "blobs/" + png_sha)
 
 
 class RecordingFetcher(AssetFetcher):

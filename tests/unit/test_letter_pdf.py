@@ -1,7 +1,9 @@
 """The letter pipeline: Markdown, signatory order, HTML layout and the real PDF."""
 
+import base64
 import hashlib
 import io
+import time
 
 import pytest
 from PIL import Image
@@ -9,6 +11,7 @@ from pypdf import PdfReader
 
 from campaign.errors import Invalid
 from campaign.extensions import db
+from campaign.letters import isolation
 from campaign.letters.document import (
     letter_html,
     merge_target,
@@ -16,8 +19,9 @@ from campaign.letters.document import (
     signatory_groups,
 )
 from campaign.letters.markdown import markdown_to_html
-from campaign.letters.pdf import html_to_pdf
+from campaign.letters.pdf import RenderFailed, RenderLimits, html_to_pdf
 from campaign.models.files import Blob
+from campaign.services.letters import letter_images
 
 TIERS = {
     "national": [
@@ -212,7 +216,8 @@ def test_letter_pdf_with_forty_signatories(app):
     signatories = _signatories(logos)
     assert len(signatories) == 40
 
-    pdf = html_to_pdf(letter_html(_letter(signatories)), title="Face surveillance letter")
+    html = letter_html(_letter(signatories))
+    pdf = html_to_pdf(html, images=letter_images(html))
 
     reader = PdfReader(io.BytesIO(pdf))
     text = "\n".join(page.extract_text() for page in reader.pages)
@@ -222,7 +227,7 @@ def test_letter_pdf_with_forty_signatories(app):
     assert "Page 1 of" in flat and f"Page {len(reader.pages)} of {len(reader.pages)}" in flat
     assert "Version 3 \u00b7 abababababab" in flat
     assert "Dear Ms Whitfield," in flat and "Coalition report, 2026." in flat
-    assert reader.metadata.title == "Face surveillance letter"
+    assert reader.metadata.title == "Letter to Northwind Vision Systems"
     assert sum(len(page.images) for page in reader.pages) >= 1, "logos are embedded"
 
     positions = {org: flat.find(org) for orgs in TIERS.values() for org in orgs}
@@ -249,8 +254,127 @@ def test_generic_draft_copy_is_addressed_to_every_target(app):
 
 def test_page_limit():
     html = '<p style="break-after: page">one</p><p>two</p>'
-    assert html_to_pdf(html, max_pages=2).startswith(b"%PDF")
+    assert html_to_pdf(html, limits=RenderLimits(pages=2)).startswith(b"%PDF")
     with pytest.raises(Invalid) as caught:
-        html_to_pdf(html, max_pages=1)
+        html_to_pdf(html, limits=RenderLimits(pages=1))
     assert caught.value.field == "letter"
-    assert "2 pages" in caught.value.reason
+    assert "more than 1 pages long" in caught.value.reason
+
+
+# -- Render limits: the child process stops runaway documents -----------------------------
+
+
+def test_huge_page_size_is_refused_quickly():
+    started = time.monotonic()
+    with pytest.raises(RenderFailed) as caught:
+        html_to_pdf("<style>@page { size: 100000in }</style><p>Hello</p>")
+    assert "100,000 × 100,000 inches" in caught.value.reason
+    assert "at most 200 inches" in caught.value.reason
+    assert time.monotonic() - started < 10
+
+
+def test_ten_thousand_pages_stop_at_the_page_limit():
+    html = "<style>p { break-after: page }</style>" + "<p>page</p>" * 10_000
+    started = time.monotonic()
+    with pytest.raises(RenderFailed) as caught:
+        html_to_pdf(html)  # default limits: 300 pages
+    assert "more than 300 pages long" in caught.value.reason
+    # Layout stops at page 301 instead of running through all 10,000 (minutes).
+    assert time.monotonic() - started < 30
+
+
+def test_wall_clock_limit_kills_the_render():
+    html = "<style>p { break-after: page }</style>" + "<p>page</p>" * 10_000
+    started = time.monotonic()
+    with pytest.raises(RenderFailed) as caught:
+        html_to_pdf(html, limits=RenderLimits(seconds=1.5, pages=0))
+    assert "longer than 1.5 seconds" in caught.value.reason
+    assert time.monotonic() - started < 5
+
+
+def _allocate(megabytes: int) -> int:
+    return len(bytearray(megabytes * 1024 * 1024))
+
+
+def test_memory_limit_stops_the_child():
+    # The child inherits the forkserver's ~170 MB of address space; 400 MB more breaks 512.
+    with pytest.raises(isolation.Failed) as caught:
+        isolation.run(_allocate, 400, limits=isolation.Limits(memory_mb=512))
+    assert "more than 512 MB of memory" in caught.value.reason
+    assert isolation.run(_allocate, 400, limits=isolation.Limits(memory_mb=1024)) > 0
+
+
+def test_memory_limit_stops_an_image_bomb():
+    # 200 KB of PNG that decodes to 36 megapixels (over 100 MB) inside the renderer.
+    buffer = io.BytesIO()
+    Image.new("RGB", (6000, 6000), "white").save(buffer, "PNG")
+    data = base64.b64encode(buffer.getvalue()).decode()
+    html = f'<p>Bomb</p><img style="width: 100%" src="data:image/png;base64,{data}">'
+    with pytest.raises(RenderFailed) as caught:
+        html_to_pdf(html, limits=RenderLimits(memory_mb=300))
+    assert "more than 300 MB of memory" in caught.value.reason
+
+
+def test_a_crash_in_the_child_is_reported_not_raised(caplog):
+    with pytest.raises(isolation.Failed) as caught:
+        isolation.run(_crash, limits=isolation.Limits(memory_mb=0))
+    assert caught.value.reason == "the PDF renderer failed; the server log has the details"
+    assert "ZeroDivisionError" in caught.value.detail
+
+
+def _crash():
+    return 1 / 0
+
+
+def test_limits_come_from_the_settings(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PDF_MAX_PAGES", 1)
+    with pytest.raises(RenderFailed) as caught:
+        html_to_pdf('<p style="break-after: page">one</p><p>two</p>')
+    assert "more than 1 pages" in caught.value.reason
+
+
+# -- Metadata and accessibility ------------------------------------------------------------
+
+
+def test_pdf_metadata_and_tags(app):
+    logo = _store(_png("navy"))
+    letter = _letter(_signatories([logo])[:6])
+    letter["campaign"]["url"] = "https://letters.example.org/c/face-surveillance"
+    html = letter_html(letter)
+    reader = PdfReader(io.BytesIO(html_to_pdf(html, images=letter_images(html))))
+    meta = reader.metadata
+    assert meta.title == "Letter to Northwind Vision Systems"
+    assert meta.author == "Digital Rights Coalition"
+    assert meta.subject == (
+        "Sign-on letter to Northwind Vision Systems from 6 organisations, "
+        "led by Digital Rights Coalition"
+    )
+    assert meta["/Keywords"] == (
+        "sign-on letter, Stop selling face surveillance to police, "
+        "https://letters.example.org/c/face-surveillance"
+    )
+    assert meta.creator == "Undersigned"
+    root = reader.trailer["/Root"]
+    # Tagged: a structure tree in reading order, the language, and alt text on logos.
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "en"
+    tree = root["/StructTreeRoot"].get_object()
+    assert sorted(_alt_texts(tree)) == ["Mutual Aid Network logo", "Women in Tech Rights logo"]
+
+
+def _alt_texts(node) -> list[str]:
+    """Every /Alt in a structure tree."""
+    node = node.get_object()
+    if isinstance(node, list):
+        return [alt for kid in node for alt in _alt_texts(kid)]
+    if not hasattr(node, "get"):
+        return []  # a marked-content id
+    found = [str(node["/Alt"])] if "/Alt" in node else []
+    if "/K" in node:
+        found += _alt_texts(node["/K"])
+    return found
+
+
+def test_untagged_pdf_when_asked():
+    reader = PdfReader(io.BytesIO(html_to_pdf("<p>Plain</p>", tagged=False)))
+    assert "/StructTreeRoot" not in reader.trailer["/Root"]

@@ -1,0 +1,85 @@
+"""The export ZIP: every target's signed PDF, the signatory list as CSV and XLSX, checksums."""
+
+import hashlib
+import re
+import zipfile
+from collections.abc import Callable
+from typing import BinaryIO
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import Blob, Campaign, RenderedLetter, Target, utcnow
+from .exports import signatories_csv, signatories_xlsx
+from .rendering import render_now, request_render
+
+
+def ready_pdf(campaign: Campaign, target: Target | None = None) -> RenderedLetter:
+    """The signed PDF for `target` (None: the generic copy), rendered now if needed.
+
+    Raises Invalid with the renderer's reason when it cannot be made. Flushes.
+    """
+    rendered = request_render(campaign, target)
+    if rendered.status == "pending":
+        # Exports wait for their own PDFs rather than leaving them to a worker.
+        render_now(rendered)
+    if rendered.status != "ready":
+        who = f"for {target.name}" if target else "addressed to every target"
+        raise Invalid("letter", f"the PDF {who} could not be made: {rendered.error}")
+    return rendered
+
+
+def pdf_name(campaign: Campaign, target: Target | None) -> str:
+    """A safe file name for one signed PDF, e.g. stop-face-surveillance-3-jordan-vale.pdf."""
+    if target is None:
+        return f"{campaign.slug}-signed-letter.pdf"
+    person = re.sub(r"[^a-z0-9]+", "-", target.name.lower()).strip("-")[:40] or "target"
+    return f"{campaign.slug}-{target.id}-{person}.pdf"
+
+
+def write_zip(
+    campaign: Campaign,
+    out: BinaryIO,
+    progress: Callable[[str], None] | None = None,
+) -> list[tuple[str, str]]:
+    """Write the export ZIP to `out`; return (name, sha256) of every file in it.
+
+    `progress(name)` is called after each file, so a caller can show how far it got.
+    Every PDF is made (or found) before anything is written, so a failed render leaves
+    no half-written archive.
+    """
+    targets = list(campaign.targets) or [None]
+    pdfs = []
+    for target in targets:
+        rendered = ready_pdf(campaign, target)
+        pdfs.append((pdf_name(campaign, target), rendered.pdf_sha256))
+        if progress:
+            progress(pdfs[-1][0])
+    stamp = utcnow().timetuple()[:6]
+    files: list[tuple[str, str]] = []
+    with zipfile.ZipFile(out, "w") as archive:
+
+        def add(name: str, data: bytes, compress: int) -> None:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = compress
+            archive.writestr(info, data)
+            files.append((name, hashlib.sha256(data).hexdigest()))
+
+        for name, sha in pdfs:
+            # PDFs and XLSX are compressed already; storing them saves time for nothing lost.
+            add(name, bytes(db.session.get(Blob, sha).data), zipfile.ZIP_STORED)
+        add(
+            f"{campaign.slug}-signatories.csv",
+            signatories_csv(campaign).encode(),
+            zipfile.ZIP_DEFLATED,
+        )
+        add(f"{campaign.slug}-signatories.xlsx", signatories_xlsx(campaign), zipfile.ZIP_STORED)
+        sums = "".join(f"{sha}  {name}\n" for name, sha in files)
+        add("SHA256SUMS", sums.encode(), zipfile.ZIP_DEFLATED)
+        if progress:
+            progress("signatory lists")
+    return files
+
+
+def zip_name(campaign: Campaign) -> str:
+    """The download name of a campaign's export ZIP."""
+    return f"{campaign.slug}-export.zip"
