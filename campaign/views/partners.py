@@ -9,20 +9,27 @@ from ..forms import ConfirmForm, ImportForm, PartnerForm
 from ..services import partners as service
 from ..services import signing
 from ..services.dashboard import campaign_overview
+from ..services.duplicates import find_flags
+from ..services.partner_import import COLUMNS
 from .helpers import campaign_or_404, editor_required, field_error
 
 bp = Blueprint("partners", __name__)
 
 
-def _page(campaign, *, form=None, import_form=None, row_errors=None, status=200):
+def partners_page(campaign, *, form=None, import_form=None, status=200):
+    """The partner list page, with the add and import forms (errors shown on them)."""
+    overview = campaign_overview(campaign)
+    flags = find_flags(
+        [(p.id, service.partner_entry(p)) for p in overview["partners"]], existing=[]
+    )
     return render_template(
         "partners/index.html",
         campaign=campaign,
-        overview=campaign_overview(campaign),
+        overview=overview,
+        flags={f.key: f for f in flags},
         form=form or PartnerForm(formdata=None),
         import_form=import_form or ImportForm(formdata=None),
-        row_errors=row_errors or [],
-        columns=service.CSV_COLUMNS,
+        columns=COLUMNS,
         uninvited=service.uninvited(campaign),
         confirm=ConfirmForm(),
     ), status
@@ -32,7 +39,7 @@ def _page(campaign, *, form=None, import_form=None, row_errors=None, status=200)
 @login_required
 def index(slug):
     """Partners, their signing status, and the forms to add more."""
-    return _page(campaign_or_404(slug))
+    return partners_page(campaign_or_404(slug))
 
 
 @bp.post("/c/<slug>/partners")
@@ -44,37 +51,16 @@ def add(slug):
     form = PartnerForm()
     if form.validate_on_submit():
         try:
-            partner = service.add_partner(campaign, current_user, form.data)
+            partner = service.add_partner(
+                campaign, current_user, form.data, allow_duplicate=form.allow_duplicate.data
+            )
         except Invalid as exc:
             field_error(form, exc)
         else:
             db.session.commit()
             flash(f"{partner.organisation} added.", "success")
             return redirect(url_for("partners.index", slug=slug))
-    return _page(campaign, form=form, status=400)
-
-
-@bp.post("/c/<slug>/partners/import")
-@login_required
-def import_csv(slug):
-    """Import partners from a CSV file: all rows, or none and a list of what to fix."""
-    editor_required()
-    campaign = campaign_or_404(slug)
-    form = ImportForm()
-    if form.validate_on_submit():
-        try:
-            added = service.import_csv(campaign, current_user, form.file.data.read())
-        except service.CsvRejected as exc:
-            return _page(campaign, import_form=form, row_errors=exc.errors, status=400)
-        except Invalid as exc:
-            field_error(form, exc)
-        else:
-            db.session.commit()
-            flash(
-                f"Imported {len(added)} partners. Nothing is sent until you invite them.", "success"
-            )
-            return redirect(url_for("partners.index", slug=slug))
-    return _page(campaign, import_form=form, status=400)
+    return partners_page(campaign, form=form, status=400)
 
 
 @bp.post("/c/<slug>/partners/invite")

@@ -67,3 +67,22 @@ def test_demo_prints_login_and_link_and_resets(app, client, tmp_path):
 def test_export_unknown_campaign_is_a_clear_error(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["export", "nope", "--csv", str(tmp_path / "x.csv")])
     assert result.exit_code != 0 and "no campaign with the slug 'nope'" in result.output
+
+
+def test_partners_import_command(app, tmp_path):
+    from tests import factories as f
+
+    u = f.user()
+    c = f.campaign(u)
+    good = tmp_path / "partners.csv"
+    good.write_text("organisation,email\nAlpha,a@alpha.example\nBeta,b@beta.example\n")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["partners", "import", c.slug, str(good), "--as", u.email])
+    assert result.exit_code == 0, result.output
+    assert "imported 2 partners" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("organisation,email\nGamma,nope\n")
+    result = runner.invoke(args=["partners", "import", c.slug, str(bad), "--as", u.email])
+    assert result.exit_code == 1
+    assert "line 2: contact_email: nope is not a valid email address" in result.output
+    assert db.session.scalar(db.select(db.func.count(Partner.id))) == 2

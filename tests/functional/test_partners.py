@@ -21,6 +21,27 @@ def _upload(submit, c, content: bytes, name="partners.csv"):
     )
 
 
+def _hidden(html: str, name: str) -> str:
+    return html.split(f'name="{name}" value="')[1].split('"')[0]
+
+
+def _confirm(client, c, preview_html: str, **extra):
+    from tests.conftest import csrf_from
+
+    form = {
+        "csrf_token": csrf_from(preview_html),
+        "sealed": _hidden(
+            preview_html.split('id="mapping-form"')[0] + preview_html.split("3. Import")[1],
+            "sealed",
+        ),
+    }
+    confirm_part = preview_html.split("3. Import")[1]
+    for column in ("organisation", "contact_email", "contact_name", "website", "tier"):
+        form[f"map_{column}"] = _hidden(confirm_part, f"map_{column}")
+    form.update(extra)
+    return client.post(f"/c/{c.slug}/partners/import/confirm", data=form)
+
+
 def test_add_partner_and_duplicate_email_is_refused(client, app, submit):
     u = f.user()
     c = f.campaign(u)
@@ -33,12 +54,16 @@ def test_add_partner_and_duplicate_email_is_refused(client, app, submit):
     assert db.session.scalar(db.select(db.func.count(Partner.id))) == 1
 
 
-def test_csv_import_adds_every_row(client, app, submit):
+def test_csv_import_previews_then_adds_every_row(client, app, submit):
     u = f.user()
     c = f.campaign(u)
     f.login(client, u)
     resp = _upload(submit, c, GOOD_CSV.encode())
-    assert resp.status_code == 302
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "<strong>2</strong> rows are ready" in html
+    assert db.session.scalar(db.select(db.func.count(Partner.id))) == 0  # only a preview
+    assert _confirm(client, c, html).status_code == 302
     rows = db.session.scalars(db.select(Partner).order_by(Partner.organisation)).all()
     assert [(p.organisation, p.tier, p.website) for p in rows] == [
         ("Digital Rights Alliance", "national", "https://dra.example"),
@@ -59,24 +84,122 @@ def test_csv_with_bad_rows_reports_each_and_imports_nothing(client, app, submit)
         "Dup,good@org.example,local\n"
     )
     resp = _upload(submit, c, bad.encode())
-    assert resp.status_code == 400
     body = resp.get_data(as_text=True)
-    assert "Nothing was imported" in body
+    assert "Nothing can be imported until these rows are fixed" in body
     assert "Line 3: organisation: is required" in body
     assert "Line 4: contact_email: not-an-email is not a valid email address" in body
     assert "Line 5: tier:" in body and "galactic" in body
-    assert "Line 6: contact_email: good@org.example appears twice" in body
+    assert "Line 6: contact_email: good@org.example is already used by Good Org" in body
+    assert "3. Import" not in body
     assert db.session.scalar(db.select(db.func.count(Partner.id))) == 0
 
 
-def test_csv_without_required_columns_or_not_utf8(client, app, submit):
+def test_unknown_columns_ask_for_a_mapping_which_the_organiser_picks(client, app, submit):
+    from tests.conftest import csrf_from
+
     u = f.user()
     c = f.campaign(u)
     f.login(client, u)
-    resp = _upload(submit, c, b"name,email\nA,a@b.example\n")
-    assert "lacks the column(s): organisation, contact_email" in resp.get_data(as_text=True)
+    resp = _upload(submit, c, b"Groupe signataire,Courriel\nA Org,a@a.example\n")
+    html = resp.get_data(as_text=True)
+    assert "choose the file&#39;s column for: organisation, contact_email" in html
+    resp = client.post(
+        f"/c/{c.slug}/partners/import/preview",
+        data={
+            "csrf_token": csrf_from(html),
+            "sealed": _hidden(html, "sealed"),
+            "map_organisation": "0",
+            "map_contact_email": "1",
+        },
+    )
+    html = resp.get_data(as_text=True)
+    assert "<strong>1</strong> rows are ready" in html
+    assert _confirm(client, c, html).status_code == 302
+    assert db.session.scalar(db.select(Partner.organisation)) == "A Org"
+
+
+def test_not_utf8_is_reported_on_the_file_field(client, app, submit):
+    u = f.user()
+    c = f.campaign(u)
+    f.login(client, u)
     resp = _upload(submit, c, "organisation,contact_email\nCaf\xe9,a@b.example\n".encode("latin-1"))
+    assert resp.status_code == 400
     assert "is not UTF-8" in resp.get_data(as_text=True)
+
+
+def test_xlsx_import(client, app, submit):
+    from openpyxl import Workbook
+
+    u = f.user()
+    c = f.campaign(u)
+    f.login(client, u)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Organization", "Email", "Contact", "Website", "Tier"])
+    sheet.append(["Privacy First", "info@pf.example", "Ana", "pf.example", "national"])
+    sheet.append(["@Home Collective", "home@home.example", None, None, "local"])
+    out = io.BytesIO()
+    book.save(out)
+    html = _upload(submit, c, out.getvalue(), name="partners.xlsx").get_data(as_text=True)
+    assert "<strong>2</strong> rows are ready" in html
+    assert _confirm(client, c, html).status_code == 302
+    names = set(db.session.scalars(db.select(Partner.organisation)))
+    assert names == {"Privacy First", "@Home Collective"}
+
+
+def test_duplicates_are_flagged_and_can_be_skipped(client, app, submit):
+    u = f.user()
+    c = f.campaign(u)
+    f.partner(c, u, name="Digital Rights Alliance", email="hello@dra.example")
+    f.login(client, u)
+    sheet = (
+        "organisation,contact_email,website,tier\n"
+        "The Digital Rights Alliance Inc.,press@other.example,,national\n"
+        "DRA Northstate Chapter,ns@dra.example,,state\n"
+        "Fresh Group,fresh@fresh.example,,local\n"
+    )
+    html = _upload(submit, c, sheet.encode()).get_data(as_text=True)
+    assert "Line 2: looks like <strong>Digital Rights Alliance</strong> (the same name)" in html
+    assert "Line 3: is related to <strong>Digital Rights Alliance</strong>" in html
+    assert _confirm(client, c, html, skip_flagged="1").status_code == 302
+    names = set(db.session.scalars(db.select(Partner.organisation)))
+    assert names == {"Digital Rights Alliance", "DRA Northstate Chapter", "Fresh Group"}
+
+
+def test_a_tampered_or_foreign_preview_is_refused(client, app, submit):
+    u = f.user()
+    c = f.campaign(u)
+    other = f.campaign(u, title="Other campaign")
+    f.login(client, u)
+    html = _upload(submit, c, GOOD_CSV.encode()).get_data(as_text=True)
+    sealed = _hidden(html, "sealed")
+    tampered = html.replace(sealed, sealed[:-3] + ("AAA" if sealed[-3:] != "AAA" else "BBB"))
+    resp = _confirm(client, c, tampered)
+    assert resp.status_code == 302
+    assert "could not be read" in client.get(f"/c/{c.slug}/partners").get_data(as_text=True)
+    resp = _confirm(client, other, html)
+    assert "belongs to another campaign" in client.get(f"/c/{other.slug}/partners").get_data(
+        as_text=True
+    )
+    assert db.session.scalar(db.select(db.func.count(Partner.id))) == 0
+
+
+def test_adding_a_likely_duplicate_needs_add_anyway(client, app, submit):
+    u = f.user()
+    c = f.campaign(u)
+    f.partner(c, u, name="Privacy First", email="a@pf.example")
+    f.login(client, u)
+    data = {
+        "organisation": "privacy first!",
+        "contact_email": "b@other.example",
+        "tier": "national",
+    }
+    resp = submit(f"/c/{c.slug}/partners", data)
+    assert resp.status_code == 400
+    body = resp.get_data(as_text=True)
+    assert "looks like Privacy First (the same name)" in body and "Add anyway" in body
+    assert submit(f"/c/{c.slug}/partners", {**data, "allow_duplicate": "y"}).status_code == 302
+    assert db.session.scalar(db.select(db.func.count(Partner.id))) == 2
 
 
 def test_invite_stores_only_token_hash_and_queues_email_in_same_transaction(client, app, submit):
@@ -129,7 +252,6 @@ def test_csv_with_nul_bytes_is_a_clear_error_not_a_crash(client, app, submit):
     c = f.campaign(u)
     f.login(client, u)
     resp = _upload(submit, c, b"organisation,contact_email\nA\x00B,a@b.example\n")
-    assert resp.status_code == 400
     assert "Line 2: organisation: contains invisible control characters" in resp.get_data(
         as_text=True
     )

@@ -1,0 +1,265 @@
+"""Importing partners from CSV or XLSX: read, map columns, validate and preview, import.
+
+Nothing is stored between the steps: the preview page carries the parsed sheet in a
+signed, compressed, time-limited form field, so an abandoned import leaves no data
+behind on the server, and a tampered field is refused.
+"""
+
+import csv
+import io
+import json
+import zlib
+from dataclasses import dataclass, field
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import Campaign, Partner
+from . import audit
+from .campaigns import require_editor
+from .duplicates import Flag, find_flags
+from .partners import clean_partner_fields
+
+#: The columns we understand, documented on the import page.
+COLUMNS = {
+    "organisation": "Organisation name as it should appear on the letter (required)",
+    "contact_email": "Email address the personal signing link goes to (required)",
+    "contact_name": "Person to greet in the invitation",
+    "website": "Organisation website, e.g. https://example.org",
+    "tier": "national, state or local (default national)",
+}
+REQUIRED = ("organisation", "contact_email")
+#: Header spellings seen in real sheets, matched after lower-casing and trimming.
+SYNONYMS = {
+    "organisation": {
+        "organisation",
+        "organization",
+        "org",
+        "organisation name",
+        "organization name",
+        "group",
+        "name of organisation",
+        "name",
+    },
+    "contact_email": {"contact_email", "contact email", "email", "e-mail", "email address", "mail"},
+    "contact_name": {"contact_name", "contact name", "contact", "person", "first name"},
+    "website": {"website", "web site", "url", "site", "homepage", "web"},
+    "tier": {"tier", "level", "scope", "type"},
+}
+MAX_ROWS = 5000
+SEAL_MAX_AGE = 3600
+
+
+@dataclass
+class RowError:
+    """One bad row: its line in the file and what is wrong with it."""
+
+    line: int
+    reason: str
+
+
+class ImportRejected(Exception):
+    """The file had bad rows; nothing was imported."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} bad rows")
+        self.errors = errors
+
+
+@dataclass
+class Sheet:
+    """An uploaded table: its header row and its rows with their line numbers."""
+
+    filename: str
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+@dataclass
+class Preview:
+    """What an import would do with a given column mapping."""
+
+    mapping: dict[str, int | None]
+    rows: list[tuple[int, dict]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def flagged_lines(self) -> set[int]:
+        """Lines that look like a duplicate (related organisations are not counted)."""
+        return {f.key for f in self.flags if f.kind == "duplicate"}
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def read_upload(filename: str, data: bytes) -> Sheet:
+    """Read a CSV (UTF-8) or XLSX file into a Sheet, refusing anything else clearly."""
+    if not data:
+        raise Invalid("file", "is empty")
+    if filename.lower().endswith(".xlsx") or data[:4] == b"PK\x03\x04":
+        table = _read_xlsx(data)
+    else:
+        table = _read_csv(data)
+    table = [(line, cells) for line, cells in table if any(cells)]
+    if not table:
+        raise Invalid("file", "has no rows")
+    (_, headers), rows = table[0], table[1:]
+    if len(rows) > MAX_ROWS:
+        raise Invalid("file", f"has {len(rows)} rows; the limit is {MAX_ROWS}, split the file")
+    return Sheet(filename, headers, rows)
+
+
+def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid("file", "is not UTF-8 text; save the sheet as 'CSV UTF-8'") from exc
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return [(reader.line_num, [_cell(c) for c in row]) for row in reader]
+    except csv.Error as exc:
+        raise Invalid("file", f"line {reader.line_num} is not valid CSV ({exc})") from exc
+
+
+def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        # read_only streams the sheet; formulas come back as their cached values or text.
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for bad files)
+        raise Invalid("file", "is not a readable .xlsx workbook; save it again as .xlsx") from exc
+    try:
+        sheet = book.worksheets[0]
+        return [
+            (n, [_cell(c) for c in row])
+            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+            if n <= MAX_ROWS + 2
+        ]
+    finally:
+        book.close()
+
+
+def guess_mapping(headers: list[str]) -> dict[str, int | None]:
+    """Match our columns to the file's headers by their usual spellings."""
+    normalised = [h.strip().lower().replace("_", " ") for h in headers]
+    mapping: dict[str, int | None] = {}
+    for column, names in SYNONYMS.items():
+        spellings = {n.replace("_", " ") for n in names}
+        mapping[column] = next(
+            (i for i, h in enumerate(normalised) if h in spellings and i not in mapping.values()),
+            None,
+        )
+    return mapping
+
+
+def build_preview(
+    campaign: Campaign, sheet: Sheet, mapping: dict[str, int | None], *, on_row=None
+) -> Preview:
+    """Validate every row under a mapping and flag likely duplicates; changes nothing."""
+    missing = [c for c in REQUIRED if mapping.get(c) is None]
+    if missing:
+        raise Invalid("mapping", f"choose the file's column for: {', '.join(missing)}")
+    preview = Preview(mapping)
+    existing = db.session.scalars(select_partners(campaign)).all()
+    seen = {p.contact_email.lower(): p.organisation for p in existing}
+    for line, cells in sheet.rows:
+        if on_row is not None:
+            on_row(1)  # progress for the command line
+        raw = {
+            c: (cells[i] if i is not None and i < len(cells) else "") for c, i in mapping.items()
+        }
+        try:
+            clean = clean_partner_fields(raw)
+        except Invalid as exc:
+            preview.errors.append(RowError(line, f"{exc.field}: {exc.reason}"))
+            continue
+        email = clean["contact_email"].lower()
+        if email in seen:
+            preview.errors.append(
+                RowError(line, f"contact_email: {email} is already used by {seen[email]}")
+            )
+            continue
+        seen[email] = clean["organisation"]
+        preview.rows.append((line, clean))
+    preview.flags = find_flags(
+        preview.rows,
+        [
+            {
+                "organisation": p.organisation,
+                "website": p.website,
+                "contact_email": p.contact_email,
+                "tier": p.tier,
+            }
+            for p in existing
+        ],
+    )
+    return preview
+
+
+def select_partners(campaign: Campaign):
+    """The statement for a campaign's partners."""
+    from sqlalchemy import select
+
+    return select(Partner).where(Partner.campaign_id == campaign.id)
+
+
+def commit_preview(campaign: Campaign, user, preview: Preview, *, skip_flagged: bool) -> list:
+    """Import a clean preview in the current transaction: all rows, or none."""
+    require_editor(user)
+    if preview.errors:
+        raise ImportRejected(preview.errors)
+    skip = preview.flagged_lines if skip_flagged else set()
+    rows = [row for line, row in preview.rows if line not in skip]
+    if not rows:
+        raise Invalid("file", "has no partner rows left to import")
+    partners = [Partner(campaign_id=campaign.id, **row) for row in rows]
+    db.session.add_all(partners)
+    db.session.flush()
+    audit.record(
+        "partners.imported",
+        campaign=campaign,
+        user=user,
+        count=len(partners),
+        skipped=len(preview.rows) - len(rows),
+    )
+    return partners
+
+
+def import_file(
+    campaign: Campaign, user, filename: str, data: bytes, *, skip_flagged: bool = False
+) -> list:
+    """One-shot import with the guessed mapping (command line and API use)."""
+    sheet = read_upload(filename, data)
+    preview = build_preview(campaign, sheet, guess_mapping(sheet.headers))
+    return commit_preview(campaign, user, preview, skip_flagged=skip_flagged)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="partner-import")
+
+
+def seal(sheet: Sheet, campaign: Campaign) -> str:
+    """Pack a sheet for the preview form: compressed, signed, bound to the campaign."""
+    packed = zlib.compress(
+        json.dumps([campaign.id, sheet.filename, sheet.headers, sheet.rows]).encode(), 6
+    )
+    return _serializer().dumps(packed.hex())
+
+
+def unseal(token: str, campaign: Campaign) -> Sheet:
+    """Unpack a sealed sheet, refusing tampered, foreign or stale ones."""
+    try:
+        packed = bytes.fromhex(_serializer().loads(token or "", max_age=SEAL_MAX_AGE))
+        campaign_id, filename, headers, rows = json.loads(zlib.decompress(packed))
+    except SignatureExpired as exc:
+        raise Invalid("file", "this preview is over an hour old; upload the file again") from exc
+    except (BadSignature, ValueError, zlib.error) as exc:
+        raise Invalid("file", "the preview could not be read; upload the file again") from exc
+    if campaign_id != campaign.id:
+        raise Invalid("file", "this preview belongs to another campaign; upload the file again")
+    return Sheet(filename, headers, [(line, cells) for line, cells in rows])
