@@ -7,6 +7,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -71,7 +72,9 @@ class LetterForm(Form):
     """The letter's subject and Markdown body with merge fields."""
 
     subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
-    body = TextAreaField("Letter", validators=[DataRequired(), Length(max=50_000)])
+    # No length here: the service enforces TEMPLATE_MAX_BYTES (configurable), and
+    # MAX_UPLOAD_BYTES caps the request itself.
+    body = TextAreaField("Letter", validators=[DataRequired()])
 
 
 class TargetForm(Form):
@@ -98,12 +101,16 @@ class PartnerForm(Form):
         "Website", validators=[Optional(), URL(require_tld=False), Length(max=300)]
     )
     tier = SelectField("Tier", choices=TIER_CHOICES, default="national")
+    allow_duplicate = BooleanField("Add anyway: it is a different organisation")
 
 
 class ImportForm(Form):
-    """A CSV file of partners."""
+    """A CSV or XLSX file of partners."""
 
-    file = FileField("CSV file", validators=[DataRequired(message="Choose a CSV file.")])
+    file = FileField(
+        "CSV or Excel (.xlsx) file",
+        validators=[DataRequired(message="Choose a .csv or .xlsx file.")],
+    )
 
 
 class SignForm(Form):
@@ -120,6 +127,18 @@ class SignForm(Form):
     )
     #: Optional; its label is the campaign's exact consent wording, set by the view.
     contact_consent = BooleanField("Contact consent")
+    visibility = RadioField(
+        "How should your organisation appear?",
+        choices=[
+            SelectChoice("listed", "List our name on the letter"),
+            SelectChoice(
+                "after_delivery",
+                "List our name, but only once the letter has been delivered to its targets",
+            ),
+            SelectChoice("private", "Support privately: count us, but never list our name"),
+        ],
+        default="listed",
+    )
 
 
 class ForwardForm(Form):
@@ -130,3 +149,36 @@ class ForwardForm(Form):
         "Colleague's email", validators=[DataRequired(), Email(), Length(max=254)]
     )
     note = TextAreaField("A note for them (optional)", validators=[Optional(), Length(max=1000)])
+
+
+class PublicSignForm(SignForm):
+    """A public sign-up: the signing fields plus what we know of invited partners."""
+
+    website = StringField(
+        "Organisation website", validators=[Optional(), URL(require_tld=False), Length(max=300)]
+    )
+    tier = SelectField(
+        "Your organisation works",
+        choices=[
+            SelectChoice("national", "Nationally"),
+            SelectChoice("state", "Across a state or region"),
+            SelectChoice("local", "Locally"),
+        ],
+        default="local",
+    )
+
+
+class RejectForm(Form):
+    """Why a public sign-up is rejected (shown to the signer)."""
+
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
+
+
+class SourceForm(Form):
+    """An email domain or IP address, to block or to invalidate signatures from."""
+
+    kind = SelectField(
+        "Kind", choices=[SelectChoice("domain", "Email domain"), SelectChoice("ip", "IP address")]
+    )
+    value = StringField("Domain or IP", validators=[DataRequired(), Length(max=254)])
+    reason = StringField("Reason (for invalidation)", validators=[Optional(), Length(max=1000)])

@@ -5,7 +5,16 @@ from .base import utcnow
 from .campaigns import STATUSES, Campaign, LetterVersion, Target
 from .files import Blob, RenderedLetter
 from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail
-from .signing import REQUEST_STATUSES, TIERS, Partner, Signature, SignatureRequest
+from .public import BlockedSource, PublicLink
+from .signing import (
+    REFUSED_STATUSES,
+    REQUEST_STATUSES,
+    TIERS,
+    VISIBILITY,
+    Partner,
+    Signature,
+    SignatureRequest,
+)
 from .users import ROLES, CampaignMember, User
 
 __all__ = [
@@ -15,7 +24,10 @@ __all__ = [
     "STATUSES",
     "TERMINAL",
     "TIERS",
+    "VISIBILITY",
+    "REFUSED_STATUSES",
     "AuditEvent",
+    "BlockedSource",
     "Blob",
     "Campaign",
     "CampaignMember",
@@ -23,6 +35,7 @@ __all__ = [
     "LetterVersion",
     "OutboundEmail",
     "Partner",
+    "PublicLink",
     "RenderedLetter",
     "Signature",
     "SignatureRequest",

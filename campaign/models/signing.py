@@ -9,7 +9,25 @@ from ..extensions import db
 from .base import utcnow
 
 TIERS = ("national", "state", "local")
-REQUEST_STATUSES = ("invited", "viewed", "signed", "declined", "withdrawn")
+#: How a signature appears: listed; listed only in copies made at or after delivery;
+#: or counted but never listed ("support privately").
+VISIBILITY = ("listed", "after_delivery", "private")
+#: Invited partners: invited -> viewed -> signed, or declined / withdrawn. Public sign-ups:
+#: unconfirmed (email not yet confirmed) -> pending (awaiting moderation) -> signed, or
+#: rejected; any signature can later be invalidated in bulk (a botnet or a prank).
+REQUEST_STATUSES = (
+    "invited",
+    "viewed",
+    "signed",
+    "declined",
+    "withdrawn",
+    "unconfirmed",
+    "pending",
+    "rejected",
+    "invalidated",
+)
+#: Statuses in which a public sign-up is not (or no longer) counted and cannot be edited.
+REFUSED_STATUSES = ("rejected", "invalidated")
 
 
 class Partner(db.Model):
@@ -28,6 +46,8 @@ class Partner(db.Model):
     #: national, state or local: the signature list is grouped by it.
     tier: Mapped[str] = mapped_column(String(16), default="national")
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    #: "invited" by organisers, or "public" when it signed up through the public link.
+    source: Mapped[str] = mapped_column(String(16), default="invited")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     campaign: Mapped["Campaign"] = relationship()  # noqa: F821
@@ -69,6 +89,12 @@ class SignatureRequest(db.Model):
     forwarded_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("signature_requests.id", ondelete="SET NULL")
     )
+    #: Public sign-ups: when the signer confirmed their address, and the moderation outcome.
+    confirmed_at: Mapped[datetime | None]
+    moderated_at: Mapped[datetime | None]
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Why a sign-up was rejected or invalidated, shown to the signer.
+    moderation_reason: Mapped[str] = mapped_column(Text, default="")
 
     partner: Mapped[Partner] = relationship(back_populates="requests")
     signature: Mapped["Signature | None"] = relationship(back_populates="request")
@@ -110,6 +136,8 @@ class Signature(db.Model):
     #: The exact consent wording the signer agreed to for sharing contact details ("" if not).
     contact_consent: Mapped[str] = mapped_column(Text, default="")
     contact_consent_at: Mapped[datetime | None]
+    #: listed, after_delivery or private; see VISIBILITY.
+    visibility: Mapped[str] = mapped_column(String(16), default="listed")
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)

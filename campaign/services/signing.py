@@ -6,7 +6,7 @@ from sqlalchemy import select
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..mail.outbox import queue_email
-from ..models import Signature, SignatureRequest, utcnow
+from ..models import REFUSED_STATUSES, VISIBILITY, Signature, SignatureRequest, utcnow
 from . import audit
 from .blobs import store_logo
 from .letters import published_version
@@ -64,6 +64,8 @@ def sign(
     campaign = req.partner.campaign
     if not can_change(req):
         raise Conflict("Signing has closed for this letter.")
+    if req.status in REFUSED_STATUSES:
+        raise Conflict("The organisers did not accept this signature, so it cannot be edited.")
     version = published_version(campaign)
     if version is None:
         raise Conflict("This letter is not open for signatures yet.")
@@ -91,6 +93,10 @@ def sign(
     elif sig.logo_sha256 is None:
         sig.logo_sha256 = req.partner.logo_sha256
     sig.declaration = DECLARATION
+    visibility = form.get("visibility") or "listed"
+    if visibility not in VISIBILITY:
+        raise Invalid("visibility", "choose one of the three options")
+    sig.visibility = visibility
     if form.get("contact_consent"):
         # Keep the words they agreed to, not a flag: the wording may change later.
         if sig.contact_consent != consent_text(campaign):
@@ -103,7 +109,12 @@ def sign(
     sig.user_agent = user_agent[:400]
     sig.signed_at = utcnow()
     sig.withdrawn_at = None
-    req.status = "signed"
+    if req.partner.source != "public":
+        req.status = "signed"
+    elif req.status == "withdrawn":
+        # Public sign-ups count only after confirmation and review, so signing again after
+        # a withdrawal goes back through review instead of counting at once.
+        req.status = "pending" if req.confirmed_at else "unconfirmed"
     db.session.flush()
     audit.record(
         "signature.signed" if first else "signature.updated",

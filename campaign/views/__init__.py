@@ -1,13 +1,29 @@
 """Blueprints, one per file; thin: parse, call a service, commit, render or redirect."""
 
-from . import auth, blobs, campaigns, exports, letters, outbox, partners, signing, webhooks
+from . import (
+    auth,
+    blobs,
+    campaigns,
+    exports,
+    letters,
+    moderation,
+    outbox,
+    partner_import,
+    partners,
+    public,
+    signing,
+    webhooks,
+)
 
 BLUEPRINTS = [
     auth.bp,
     campaigns.bp,
     letters.bp,
     partners.bp,
+    partner_import.bp,
     signing.bp,
+    public.bp,
+    moderation.bp,
     exports.bp,
     outbox.bp,
     blobs.bp,

@@ -15,6 +15,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, ForwardForm, SignForm
 from ..letters.document import letter_html
+from ..services import public_signing
 from ..services import signing as service
 from ..services.letters import letter_data, published_version
 from ..services.partners import signing_url
@@ -73,7 +74,7 @@ def show(token):
     req = _request(token)
     service.note_viewed(req)
     db.session.commit()
-    sig = req.signature if req.status == "signed" else None
+    sig = req.signature if req.status in ("signed", "pending", "unconfirmed") else None
     form = (
         SignForm(formdata=None, obj=sig)
         if sig
@@ -179,3 +180,17 @@ def forward(token):
         signer_email=req.addressee_email or req.partner.contact_email,
     )
     return _page(req, token, sig_form, status=400, forward_form=form)
+
+
+@bp.post("/s/<token>/confirm")
+def confirm(token):
+    """Confirm a public sign-up's email address (a POST: scanners only ever GET)."""
+    req = _request(token)
+    if ConfirmForm().validate_on_submit():
+        public_signing.confirm(req)
+        db.session.commit()
+        flash(
+            "Thank you: your address is confirmed. The organisers will review your signature.",
+            "info",
+        )
+    return redirect(url_for("signing.show", token=token))
