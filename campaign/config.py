@@ -64,11 +64,19 @@ def load_settings(instance_path: Path) -> dict:
         "SENDGRID_API_HOST": os.environ.get("SENDGRID_API_HOST") or SENDGRID_DEFAULT_HOST,
         "SENDGRID_WEBHOOK_PUBLIC_KEY": os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         "WEBHOOK_MAX_AGE_SECONDS": _int("WEBHOOK_MAX_AGE_SECONDS", 600),
+        # Outbox: a worker's claim lease, the first retry delay, how long an unknown outcome
+        # waits for SendGrid's 'processed' event before the email is sent again.
+        "MAIL_LEASE_SECONDS": _int("MAIL_LEASE_SECONDS", 120),
+        "MAIL_RETRY_BASE_SECONDS": _int("MAIL_RETRY_BASE_SECONDS", 30),
+        "MAIL_RECONCILE_SECONDS": _int("MAIL_RECONCILE_SECONDS", 900),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "letters@undersigned.localhost"),
         "MAIL_FROM_NAME": os.environ.get("MAIL_FROM_NAME", "Undersigned"),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         "LOGO_MAX_BYTES": _int("LOGO_MAX_BYTES", 2 * 1024 * 1024),
+        "PDF_MAX_SECONDS": _int("PDF_MAX_SECONDS", 60),
+        "PDF_MAX_PAGES": _int("PDF_MAX_PAGES", 300),
+        "PDF_MAX_MEMORY_MB": _int("PDF_MAX_MEMORY_MB", 1024),
         # Caps on one letter template render (campaign.letters.sandbox.Limits).
         "TEMPLATE_MAX_BYTES": _int("TEMPLATE_MAX_BYTES", 100 * 1024),
         "TEMPLATE_MAX_OUTPUT": _int("TEMPLATE_MAX_OUTPUT", 2 * 1024 * 1024),
