@@ -10,6 +10,7 @@ fakeredis: RQ's sync mode adds nothing but a dependency and a fake server.
 """
 
 import functools
+import importlib
 import logging
 
 from flask import current_app, has_app_context
@@ -41,8 +42,20 @@ def job(func):
 
 
 def after_commit(func, *args) -> None:
-    """Run `func(*args)` as a job once the current transaction commits."""
+    """Run `func(*args)` as a job once the current transaction commits.
+
+    `func` is a function or its dotted path ("campaign.tasks.render_letter"); a path lets
+    a service queue a job without importing the module that commits.
+    """
     db.session().info.setdefault(PENDING, []).append((func, args))
+
+
+def _resolve(func):
+    """The callable for a job given as a function or a dotted path."""
+    if callable(func):
+        return func
+    module, _, name = func.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def redis_connection():
@@ -88,7 +101,7 @@ def run_ready() -> int:
     while session.info.get(READY):
         func, args = session.info[READY].pop(0)
         try:
-            func(*args)
+            _resolve(func)(*args)
         except Exception:
             log.exception("job %s%r failed", getattr(func, "__name__", func), args)
             db.session.rollback()

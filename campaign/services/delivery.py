@@ -5,6 +5,7 @@ from flask import render_template
 from .. import jobs
 from ..errors import Conflict
 from ..extensions import db
+from ..letters.document import merge_context
 from ..letters.sandbox import render_text, to_plain_text
 from ..mail.outbox import queue_email
 from ..models import Campaign, RenderedLetter, Target, utcnow
@@ -35,7 +36,7 @@ def deliver(campaign: Campaign, user) -> list[RenderedLetter]:
     renders = [request_render(campaign, target) for target in campaign.targets]
     db.session.flush()
     for rendered in renders:
-        jobs.after_commit(send_to_target, rendered.id)
+        jobs.after_commit("campaign.tasks.deliver_to_target", rendered.id)
     audit.record(
         "letter.delivered",
         campaign=campaign,
@@ -45,28 +46,17 @@ def deliver(campaign: Campaign, user) -> list[RenderedLetter]:
     return renders
 
 
-@jobs.job
-def send_to_target(rendered_id: int) -> None:
-    """Job: make sure the target's PDF exists, then queue the email carrying it."""
-    rendered = db.session.get(RenderedLetter, rendered_id)
-    if rendered is None:
-        return
+def queue_letter_email(rendered: RenderedLetter) -> None:
+    """Make sure a target's PDF exists, then queue the email carrying it (flushes)."""
     if rendered.status == "pending":
         render_now(rendered)
     if rendered.status != "ready":
-        db.session.commit()
-        return
+        return  # the failure and its reason are on the render row
     campaign = db.session.get(Campaign, rendered.campaign_id)
     target = db.session.get(Target, rendered.target_id)
     version = published_version(campaign)
-    data = letter_data(campaign, version, target)
-    merge = {
-        "target": data["target"],
-        "campaign": {k: data["campaign"][k] for k in ("title", "lead_organisation", "deadline")},
-        "today": data["today"],
-        "signatories": data["signatories"],
-        "signatory_count": len(data["signatories"]),
-    }
+    # The same merge fields as the PDF, so the email and the attachment say the same.
+    merge = merge_context(letter_data(campaign, version, target))
     queue_email(
         kind="letter",
         to_email=target.email,
@@ -76,11 +66,10 @@ def send_to_target(rendered_id: int) -> None:
             "emails/letter.txt",
             body=to_plain_text(render_text(version.body, merge)),
             campaign=campaign,
-            count=rendered.signatory_count,
+            count=merge["signatory_count"],
         ),
         campaign_id=campaign.id,
         target_id=target.id,
         attachment=(f"{campaign.slug}-signed-letter.pdf", rendered.pdf_sha256),
         tracking=campaign.tracking_enabled,
     )
-    db.session.commit()

@@ -1,8 +1,7 @@
-"""Signed PDFs: asking for a render, and the job that renders and stores it."""
+"""Signed PDFs: asking for a render (queued as a job) and rendering one (render_now)."""
 
 import hashlib
 import json
-import logging
 from functools import cache
 from pathlib import Path
 
@@ -17,8 +16,6 @@ from ..letters.pdf import html_to_pdf
 from ..models import Campaign, RenderedLetter, Target, utcnow
 from .blobs import store_blob
 from .letters import letter_data, letter_images, published_version
-
-log = logging.getLogger(__name__)
 
 
 @cache
@@ -65,7 +62,7 @@ def request_render(campaign: Campaign, target: Target | None = None) -> Rendered
     )
     db.session.add(rendered)
     db.session.flush()
-    jobs.after_commit(render_letter, rendered.id)
+    jobs.after_commit("campaign.tasks.render_letter", rendered.id)
     return rendered
 
 
@@ -107,22 +104,3 @@ def render_now(rendered: RenderedLetter) -> None:
         rendered.letter_version_id = version.id
     rendered.finished_at = utcnow()
     db.session.flush()
-
-
-@jobs.job
-def render_letter(rendered_id: int) -> None:
-    """Job: render one pending PDF and commit it."""
-    rendered = db.session.get(RenderedLetter, rendered_id)
-    if rendered is None or rendered.status != "pending":
-        return
-    try:
-        render_now(rendered)
-    except Exception:
-        # Never leave a render "pending" forever: the page would spin with no answer.
-        log.exception("rendering letter %s failed", rendered_id)
-        db.session.rollback()
-        rendered = db.session.get(RenderedLetter, rendered_id)
-        rendered.status = "failed"
-        rendered.error = "The PDF renderer failed; the server log has the details."
-        rendered.finished_at = utcnow()
-    db.session.commit()

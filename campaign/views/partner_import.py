@@ -22,6 +22,17 @@ def _mapping_from_form(sheet) -> dict:
     return mapping
 
 
+def _posted_sheet(campaign):
+    """The sheet carried by a preview form, or None (with a message) if it is unusable."""
+    if not ConfirmForm().validate_on_submit():
+        return None
+    try:
+        return service.unseal(request.form.get("sealed", ""), campaign)
+    except Invalid as exc:
+        flash(exc.reason, "error")
+        return None
+
+
 def _preview_page(campaign, sheet, mapping, *, status=200, problem=None):
     preview = None
     try:
@@ -66,12 +77,8 @@ def preview(slug):
     """Step 2: show the preview again under the organiser's column choices."""
     editor_required()
     campaign = campaign_or_404(slug)
-    if not ConfirmForm().validate_on_submit():
-        return redirect(url_for("partners.index", slug=slug))
-    try:
-        sheet = service.unseal(request.form.get("sealed", ""), campaign)
-    except Invalid as exc:
-        flash(exc.reason, "error")
+    sheet = _posted_sheet(campaign)
+    if sheet is None:
         return redirect(url_for("partners.index", slug=slug, _anchor="import"))
     return _preview_page(campaign, sheet, _mapping_from_form(sheet))
 
@@ -82,12 +89,8 @@ def confirm(slug):
     """Step 3: import every row in one transaction, or nothing and the list of problems."""
     editor_required()
     campaign = campaign_or_404(slug)
-    if not ConfirmForm().validate_on_submit():
-        return redirect(url_for("partners.index", slug=slug))
-    try:
-        sheet = service.unseal(request.form.get("sealed", ""), campaign)
-    except Invalid as exc:
-        flash(exc.reason, "error")
+    sheet = _posted_sheet(campaign)
+    if sheet is None:
         return redirect(url_for("partners.index", slug=slug, _anchor="import"))
     mapping = _mapping_from_form(sheet)
     try:

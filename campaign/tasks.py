@@ -1,0 +1,45 @@
+"""Job entry points: each loads its rows by id, calls a service, and commits.
+
+Jobs are their own transaction boundary, the way a request is; services only flush.
+Services queue these by dotted path (`jobs.after_commit("campaign.tasks.x", id)`), so
+the services never import this module and there is no import cycle.
+"""
+
+import logging
+
+from . import jobs
+from .extensions import db
+from .models import RenderedLetter, utcnow
+from .services.delivery import queue_letter_email
+from .services.rendering import render_now
+
+log = logging.getLogger(__name__)
+
+
+@jobs.job
+def render_letter(rendered_id: int) -> None:
+    """Render one pending PDF and commit it; a crash marks it failed, never stuck."""
+    rendered = db.session.get(RenderedLetter, rendered_id)
+    if rendered is None or rendered.status != "pending":
+        return
+    try:
+        render_now(rendered)
+    except Exception:
+        # Never leave a render "pending" forever: the page would spin with no answer.
+        log.exception("rendering letter %s failed", rendered_id)
+        db.session.rollback()
+        rendered = db.session.get(RenderedLetter, rendered_id)
+        rendered.status = "failed"
+        rendered.error = "The PDF renderer failed; the server log has the details."
+        rendered.finished_at = utcnow()
+    db.session.commit()
+
+
+@jobs.job
+def deliver_to_target(rendered_id: int) -> None:
+    """Render a target's copy if needed and queue the email that carries it."""
+    rendered = db.session.get(RenderedLetter, rendered_id)
+    if rendered is None:
+        return
+    queue_letter_email(rendered)
+    db.session.commit()
