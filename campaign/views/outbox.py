@@ -1,6 +1,6 @@
 """The outbox: every email the campaign sent or queued, readable in the app, with retry."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -17,20 +17,39 @@ bp = Blueprint("outbox", __name__)
 RETRYABLE = ("failed", "unknown")
 
 
+#: The kinds of email an organiser can filter the outbox by, with their labels.
+KINDS = {
+    "invitation": "Invitations",
+    "letter": "Letters to targets",
+    "signed_confirmation": "Signing confirmations",
+    "withdrawal_confirmation": "Withdrawals",
+    "public_confirmation": "Public sign-up confirmations",
+}
+PER_PAGE = 100
+
+
 @bp.get("/c/<slug>/outbox")
 @login_required
 def index(slug):
-    """All emails of a campaign, newest first."""
+    """A campaign's emails, newest first, a page at a time, optionally of one kind."""
     campaign = campaign_or_404(slug)
-    emails = db.session.scalars(
-        select(OutboundEmail)
-        .where(OutboundEmail.campaign_id == campaign.id)
-        .order_by(OutboundEmail.id.desc())
+    kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
+    stmt = select(OutboundEmail).where(OutboundEmail.campaign_id == campaign.id)
+    if kind:
+        stmt = stmt.where(OutboundEmail.kind == kind)
+    page = db.paginate(
+        stmt.order_by(OutboundEmail.id.desc()),
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        error_out=False,
     )
     return render_template(
         "outbox/index.html",
         campaign=campaign,
-        emails=list(emails),
+        emails=page.items,
+        page=page,
+        kind=kind,
+        kinds=KINDS,
         form=ConfirmForm(),
         retryable=RETRYABLE,
     )

@@ -98,3 +98,25 @@ def test_retry_needs_csrf_a_post_and_an_editor(client, app):
     assert "/retry" not in page
     assert staff_client.post(url, data={"csrf_token": csrf_from(page)}).status_code == 403
     assert _status(email.id).status == "failed"
+
+
+def test_outbox_filters_by_kind_and_pages(client, app):
+    from campaign.views.outbox import PER_PAGE
+    from tests import factories as fx
+
+    u = fx.user()
+    c = fx.published(u)
+    for n in range(PER_PAGE + 5):
+        fx.partner(c, u, name=f"Org {n:03d}")
+    from campaign.services import partners
+
+    partners.invite(c, u, partners.uninvited(c))
+    fx.commit()
+    fx.login(client, u)
+    first = client.get(f"/c/{c.slug}/outbox?kind=invitation").get_data(as_text=True)
+    assert f"Page 1 of 2 ({PER_PAGE + 5} emails)" in first
+    second = client.get(f"/c/{c.slug}/outbox?kind=invitation&page=2").get_data(as_text=True)
+    assert "Will Org 000 co-sign?" in second and "Will Org 000 co-sign?" not in first
+    letters_only = client.get(f"/c/{c.slug}/outbox?kind=letter").get_data(as_text=True)
+    assert "No emails yet." in letters_only
+    assert client.get(f"/c/{c.slug}/outbox?kind=bogus&page=99").status_code == 200
