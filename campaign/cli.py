@@ -9,7 +9,6 @@ from flask import current_app
 from . import jobs
 from .errors import Invalid
 from .extensions import db
-from .mail.commands import tick_command
 
 
 def register_cli(app) -> None:
@@ -18,7 +17,7 @@ def register_cli(app) -> None:
     app.cli.add_command(export)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
-    app.cli.add_command(tick_command)
+    app.cli.add_command(tick)
     app.cli.add_command(audit)
     app.cli.add_command(partners_cli)
 
@@ -217,3 +216,13 @@ def partners_import(slug, file, skip_duplicates, as_email):
         raise click.ClickException(f"{exc.field}: {exc.reason}") from exc
     db.session.commit()
     click.echo(f"imported {len(added)} partners into {slug}")
+
+
+@click.command("tick")
+def tick():
+    """Send due reminders, then sweep the outbox once (cron: every minute; safe to repeat)."""
+    from .tasks import tick as run_tick
+
+    reminders, report = run_tick()
+    click.echo(f"reminders: {reminders} sent")
+    click.echo(f"tick: {report}")

@@ -9,8 +9,10 @@ import logging
 
 from . import jobs
 from .extensions import db
+from .mail.sweep import tick as sweep_outbox
 from .models import RenderedLetter, utcnow
 from .services.delivery import queue_letter_email
+from .services.reminders import send_due
 from .services.rendering import render_now
 
 log = logging.getLogger(__name__)
@@ -43,3 +45,11 @@ def deliver_to_target(rendered_id: int) -> None:
         return
     queue_letter_email(rendered)
     db.session.commit()
+
+
+@jobs.job
+def tick():
+    """The periodic run behind `flask tick`: reminders first, so the sweep sends them."""
+    reminders = send_due()
+    db.session.commit()
+    return reminders, sweep_outbox()

@@ -182,3 +182,13 @@ class SourceForm(Form):
     )
     value = StringField("Domain or IP", validators=[DataRequired(), Length(max=254)])
     reason = StringField("Reason (for invalidation)", validators=[Optional(), Length(max=1000)])
+
+
+class ReminderForm(Form):
+    """When unsigned partners are reminded."""
+
+    reminder_days = StringField(
+        "Remind unsigned partners this many days before the deadline",
+        validators=[Optional(), Length(max=40)],
+        description="Comma-separated, e.g. 7, 1. Leave empty for no reminders.",
+    )

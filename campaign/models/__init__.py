@@ -12,6 +12,7 @@ from .signing import (
     TIERS,
     VISIBILITY,
     Partner,
+    ReminderSent,
     Signature,
     SignatureRequest,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "OutboundEmail",
     "Partner",
     "PublicLink",
+    "ReminderSent",
     "RenderedLetter",
     "Signature",
     "SignatureRequest",

@@ -28,6 +28,8 @@ class Campaign(db.Model):
     deadline: Mapped[datetime]
     #: Open and click tracking stay off unless the organiser turns them on.
     tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Days before the deadline on which unsigned partners are reminded, e.g. "7,1"; "" = none.
+    reminder_days: Mapped[str] = mapped_column(String(40), default="7,1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]

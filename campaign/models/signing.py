@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -150,3 +150,15 @@ class Signature(db.Model):
     def tier(self) -> str:
         """The partner's tier, used to group the signature list."""
         return self.request.partner.tier
+
+
+class ReminderSent(db.Model):
+    """A reminder already sent to a partner for one threshold, so `tick` never repeats it."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("partner_id", "days_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    days_before: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,6 +16,7 @@ from ..models import TIERS, Campaign, Partner, SignatureRequest, utcnow
 from . import audit
 from .campaigns import require_editor
 from .duplicates import find_flags
+from .unsubscribe import unsubscribe_url
 
 
 def normalise_email(value: str, field: str = "contact_email") -> str:
@@ -167,6 +168,7 @@ def invite(campaign: Campaign, user, partners: list[Partner]) -> dict[int, str]:
             campaign=campaign,
             url=values["url"],
             deadline=deadline,
+            unsubscribe=values["unsubscribe"],
         )
 
     # One template for everyone, so the invitations go out as a few batched API requests.
@@ -178,6 +180,7 @@ def invite(campaign: Campaign, user, partners: list[Partner]) -> dict[int, str]:
             "name": partner.contact_name or "",
             "organisation": partner.organisation,
             "url": signing_url(tokens[partner.id]),
+            "unsubscribe": unsubscribe_url(partner.contact_email),
         }
         template, substitutions = placeholders.merge(render, values)
         items.append(

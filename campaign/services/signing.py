@@ -80,7 +80,7 @@ def sign(
     sig = req.signature
     first = sig is None or sig.withdrawn_at is not None
     if sig is None:
-        sig = Signature(campaign_id=campaign.id, request_id=req.id)
+        sig = Signature(campaign_id=campaign.id, request=req)
         db.session.add(sig)
     sig.letter_version_id = version.id
     sig.letter_sha256 = version.content_sha256

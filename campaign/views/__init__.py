@@ -12,6 +12,7 @@ from . import (
     partners,
     public,
     signing,
+    unsubscribe,
     webhooks,
 )
 
@@ -24,6 +25,7 @@ BLUEPRINTS = [
     signing.bp,
     public.bp,
     moderation.bp,
+    unsubscribe.bp,
     exports.bp,
     outbox.bp,
     blobs.bp,

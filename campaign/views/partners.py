@@ -5,9 +5,9 @@ from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..forms import ConfirmForm, ImportForm, PartnerForm
+from ..forms import ConfirmForm, ImportForm, PartnerForm, ReminderForm
 from ..services import partners as service
-from ..services import signing
+from ..services import reminders, signing
 from ..services.dashboard import campaign_overview
 from ..services.duplicates import find_flags
 from ..services.partner_import import COLUMNS
@@ -16,7 +16,7 @@ from .helpers import campaign_or_404, editor_required, field_error
 bp = Blueprint("partners", __name__)
 
 
-def partners_page(campaign, *, form=None, import_form=None, status=200):
+def partners_page(campaign, *, form=None, import_form=None, reminder_form=None, status=200):
     """The partner list page, with the add and import forms (errors shown on them)."""
     overview = campaign_overview(campaign)
     flags = find_flags(
@@ -28,6 +28,8 @@ def partners_page(campaign, *, form=None, import_form=None, status=200):
         overview=overview,
         flags={f.key: f for f in flags},
         form=form or PartnerForm(formdata=None),
+        reminder_form=reminder_form
+        or ReminderForm(formdata=None, reminder_days=campaign.reminder_days.replace(",", ", ")),
         import_form=import_form or ImportForm(formdata=None),
         columns=COLUMNS,
         uninvited=service.uninvited(campaign),
@@ -120,3 +122,26 @@ def revoke(slug, partner_id):
             db.session.commit()
             flash(f"The link of {partner.organisation} no longer works.", "success")
     return redirect(url_for("partners.index", slug=slug))
+
+
+@bp.post("/c/<slug>/partners/reminders")
+@login_required
+def set_reminders(slug):
+    """Change on which days before the deadline unsigned partners are reminded."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    form = ReminderForm()
+    if form.validate_on_submit():
+        try:
+            days = reminders.set_days(campaign, current_user, form.reminder_days.data or "")
+        except Invalid as exc:
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            when = ", ".join(str(d) for d in days)
+            flash(
+                f"Reminders go out {when} day(s) before the deadline." if days else "No reminders.",
+                "success",
+            )
+            return redirect(url_for("partners.index", slug=slug, _anchor="reminders"))
+    return partners_page(campaign, reminder_form=form, status=400)

@@ -1,0 +1,125 @@
+"""Reminders before the deadline, never to those who answered or unsubscribed; unsubscribe."""
+
+from datetime import timedelta
+
+from campaign.extensions import db
+from campaign.models import OutboundEmail, SignatureRequest, utcnow
+from campaign.services import reminders, signing
+from campaign.services.letters import published_version
+from campaign.services.unsubscribe import unsubscribe_url
+from tests import factories as f
+
+
+def _reminders():
+    return db.session.scalars(
+        db.select(OutboundEmail).where(OutboundEmail.kind == "reminder").order_by(OutboundEmail.id)
+    ).all()
+
+
+def _setup():
+    u = f.user()
+    c = f.published(u, deadline=utcnow() + timedelta(days=10))
+    waiting = f.partner(c, u, name="Waiting Org")
+    signed = f.partner(c, u, name="Signed Org")
+    withdrawn = f.partner(c, u, name="Withdrawn Org")
+    never_invited = f.partner(c, u, name="Not Invited Org")
+    tokens = {p.id: f.invited(c, u, p) for p in (waiting, signed, withdrawn)}
+    for p in (signed, withdrawn):
+        req = signing.resolve(tokens[p.id])
+        signing.sign(
+            req,
+            {
+                "organisation": p.organisation,
+                "signer_name": "S",
+                "signer_email": p.contact_email,
+                "authorised": True,
+            },
+            None,
+            ip="127.0.0.1",
+            user_agent="t",
+            version_id=published_version(c).id,
+            link_url="http://127.0.0.1:5000/s/x",
+        )
+    signing.withdraw(withdrawn.current_request)
+    f.commit()
+    return u, c, waiting, tokens[waiting.id], never_invited
+
+
+def test_reminders_go_once_per_threshold_only_to_those_who_have_not_answered(app, client):
+    u, c, waiting, old_token, _ = _setup()
+    now = utcnow()
+    assert reminders.send_due(now) == 0  # ten days before: nothing due yet
+    assert reminders.send_due(now + timedelta(days=3, hours=1)) == 1  # inside the 7-day mark
+    f.commit()
+    assert reminders.send_due(now + timedelta(days=3, hours=2)) == 0  # never twice
+    sent = _reminders()
+    assert [e.to_email for e in sent] == [waiting.contact_email]
+    new_token = sent[0].text_body.split("/s/")[1].split()[0]
+    assert client.get(f"/s/{new_token}").status_code == 200
+    assert client.get(f"/s/{old_token}").status_code == 404  # the reminder's link replaces it
+    assert "/u/" in sent[0].text_body
+    assert reminders.send_due(now + timedelta(days=9, hours=1)) == 1  # the 1-day mark
+    f.commit()
+    assert len(_reminders()) == 2
+
+
+def test_two_thresholds_passed_at_once_give_one_reminder(app):
+    u, c, waiting, _, _ = _setup()
+    assert reminders.send_due(utcnow() + timedelta(days=9, hours=12)) == 1
+    f.commit()
+    assert reminders.send_due(utcnow() + timedelta(days=9, hours=13)) == 0
+    assert len(_reminders()) == 1
+
+
+def test_unsubscribed_partners_get_no_reminder_and_unsubscribe_needs_a_post(app, client):
+    u, c, waiting, _, _ = _setup()
+    url = unsubscribe_url(waiting.contact_email).replace("http://127.0.0.1:5000", "")
+    page = client.get(url)
+    assert page.status_code == 200 and "Unsubscribe?" in page.get_data(as_text=True)
+    assert reminders.send_due(utcnow() + timedelta(days=9, hours=12)) == 1  # GET changed nothing
+    db.session.rollback()
+    done = client.post(url)  # one-click: no CSRF token, the signed link is the proof
+    assert done.status_code == 200 and "You are unsubscribed" in done.get_data(as_text=True)
+    assert reminders.send_due(utcnow() + timedelta(days=9, hours=12)) == 0
+    assert client.get("/u/forged-token").status_code == 404
+
+
+def test_reminder_days_are_set_on_the_partners_page(app, client, submit):
+    u, c, *_ = _setup()
+    f.login(client, u)
+    resp = submit(
+        f"/c/{c.slug}/partners",
+        {"reminder_days": "3, x"},
+        post_url=f"/c/{c.slug}/partners/reminders",
+    )
+    assert resp.status_code == 400 and "&#39;x&#39; is not a number of days" in resp.get_data(
+        as_text=True
+    )
+    submit(
+        f"/c/{c.slug}/partners", {"reminder_days": "3"}, post_url=f"/c/{c.slug}/partners/reminders"
+    )
+    db.session.refresh(c)
+    assert c.reminder_days == "3"
+    assert reminders.send_due(utcnow() + timedelta(days=5)) == 0  # 7 days is no longer a mark
+    submit(
+        f"/c/{c.slug}/partners", {"reminder_days": ""}, post_url=f"/c/{c.slug}/partners/reminders"
+    )
+    db.session.refresh(c)
+    assert reminders.send_due(utcnow() + timedelta(days=9, hours=12)) == 0
+
+
+def test_flask_tick_sends_due_reminders(app):
+    u, c, waiting, _, _ = _setup()
+    c.deadline = utcnow() + timedelta(hours=20)  # inside the 1-day mark now
+    f.commit()
+    result = app.test_cli_runner().invoke(args=["tick"])
+    assert result.exit_code == 0, result.output
+    assert "reminders: 1 sent" in result.output
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(SignatureRequest.id)).where(
+                SignatureRequest.revoked_at.is_(None), SignatureRequest.partner_id == waiting.id
+            )
+        )
+        == 1
+    )
