@@ -27,6 +27,7 @@ from sendgrid.helpers.mail import (
     FileName,
     FileType,
     From,
+    Header,
     Mail,
     OpenTracking,
     To,
@@ -38,6 +39,7 @@ from ..extensions import db
 from ..models import Blob, OutboundEmail
 from ..models.mail import OutboundBatch
 from . import PermanentFailure, TemporaryFailure, UnknownOutcome
+from .suppression import list_unsubscribe_headers
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class SendGridBackend:
         )
         # The webhook finds the row by this id even before we know the message id.
         mail.add_custom_arg(CustomArg("outbound_id", str(email.id)))
+        for key, value in list_unsubscribe_headers(email).items():
+            mail.add_header(Header(key, value))
         mail.tracking_settings = _tracking(email.tracking)
         if email.attachment_sha256:
             blob = db.session.get(Blob, email.attachment_sha256)
@@ -155,6 +159,9 @@ def _personalization(email: OutboundEmail) -> dict:
     }
     if email.substitutions:
         person["substitutions"] = dict(email.substitutions)
+    headers = list_unsubscribe_headers(email)
+    if headers:
+        person["headers"] = headers  # each recipient unsubscribes only themselves
     return person
 
 

@@ -5,8 +5,11 @@ the outbox then records partner emails to it as 'suppressed' instead of sending 
 Letters to targets are not partner mail and are never suppressed here.
 """
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models.mail import Suppression
 
@@ -15,6 +18,8 @@ SUPPRESSING_EVENTS = {"unsubscribe", "group_unsubscribe", "spamreport"}
 #: The outbox status of an email that was not sent because its address is suppressed.
 SUPPRESSED = "suppressed"
 LOOKUP_CHUNK = 500
+#: Partner mail that carries an unsubscribe link and List-Unsubscribe headers.
+UNSUBSCRIBABLE_KINDS = frozenset({"invitation", "reminder"})
 
 
 def record_suppressions(events: list[dict]) -> int:
@@ -58,3 +63,43 @@ def reason(row: Suppression) -> str:
     """What the organiser reads on a suppressed email."""
     what = "reported our email as spam" if row.reason == "spamreport" else "unsubscribed"
     return f"Not sent: this address {what} on {row.created_at:%d %b %Y}."
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+
+
+def unsubscribe_url(email: str) -> str:
+    """A link that unsubscribes this address; its signature proves we issued it."""
+    token = _serializer().dumps(email.strip().lower())
+    return f"{current_app.config['BASE_URL']}/u/{token}"
+
+
+def list_unsubscribe_headers(email) -> dict[str, str]:
+    """RFC 2369/8058 headers for one-click unsubscribe, for partner mail only."""
+    if email.kind not in UNSUBSCRIBABLE_KINDS:
+        return {}
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(email.to_email)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def address_for(token: str) -> str:
+    """The address an unsubscribe token was made for, or NotFound for a forged one."""
+    try:
+        address = _serializer().loads(token or "")
+    except BadSignature as exc:
+        raise NotFound("unsubscribe link") from exc
+    if not isinstance(address, str) or "@" not in address:
+        raise NotFound("unsubscribe link")
+    return address
+
+
+def unsubscribe(address: str) -> bool:
+    """Suppress all further partner mail to this address; False if it already was."""
+    if suppressed([address]):
+        return False
+    db.session.add(Suppression(email=address.lower(), reason="unsubscribe"))
+    db.session.flush()
+    return True

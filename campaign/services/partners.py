@@ -12,11 +12,11 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..mail.batching import Placeholders
 from ..mail.outbox import BatchItem, queue_batch
+from ..mail.suppression import unsubscribe_url
 from ..models import TIERS, Campaign, Partner, SignatureRequest, utcnow
 from . import audit
 from .campaigns import require_editor
 from .duplicates import find_flags
-from .unsubscribe import unsubscribe_url
 
 
 def normalise_email(value: str, field: str = "contact_email") -> str:

@@ -16,12 +16,11 @@ from sqlalchemy import select
 from ..errors import Invalid
 from ..extensions import db
 from ..mail.outbox import queue_email
-from ..mail.suppression import suppressed
+from ..mail.suppression import suppressed, unsubscribe_url
 from ..models import Campaign, Partner, ReminderSent, utcnow
 from . import audit
 from .campaigns import require_editor
 from .partners import issue_link, signing_url
-from .unsubscribe import unsubscribe_url
 
 MAX_DAYS = 60
 

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, render_template
 
 from ..errors import NotFound
 from ..extensions import csrf, db
-from ..services import unsubscribe as service
+from ..mail import suppression as service
 
 bp = Blueprint("unsubscribe", __name__)
 

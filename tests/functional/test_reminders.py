@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 from campaign.extensions import db
+from campaign.mail.suppression import unsubscribe_url
 from campaign.models import OutboundEmail, SignatureRequest, utcnow
 from campaign.services import reminders, signing
 from campaign.services.letters import published_version
-from campaign.services.unsubscribe import unsubscribe_url
 from tests import factories as f
+from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
 
 def _reminders():
@@ -123,3 +124,32 @@ def test_flask_tick_sends_due_reminders(app):
         )
         == 1
     )
+
+
+def test_invitations_carry_one_click_list_unsubscribe_headers(
+    app,
+    client,
+    fake_sendgrid,  # noqa: F811
+    monkeypatch,
+):
+    from campaign.mail.suppression import suppressed
+
+    monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
+    monkeypatch.setitem(app.config, "SENDGRID_API_HOST", fake_sendgrid.url)
+    u = f.user()
+    c = f.published(u)
+    a = f.partner(c, u, name="Alpha")
+    b = f.partner(c, u, name="Beta")
+    from campaign.services import partners
+
+    partners.invite(c, u, [a, b])
+    f.commit()
+    [request] = fake_sendgrid.requests
+    people = {p["to"][0]["email"]: p for p in request.body["personalizations"]}
+    header = people[a.contact_email]["headers"]
+    assert header["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = header["List-Unsubscribe"].strip("<>")
+    assert link != people[b.contact_email]["headers"]["List-Unsubscribe"].strip("<>")
+    # What a mail client does on one click: POST to the link, no form, no cookie.
+    assert client.post(link.replace("http://127.0.0.1:5000", "")).status_code == 200
+    assert set(suppressed([a.contact_email, b.contact_email])) == {a.contact_email.lower()}
