@@ -120,3 +120,51 @@ def login(client, u):
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)
     return resp
+
+
+def sign(c, owner, p, token=None, **fields):
+    """Sign for partner `p` through the signing service (inviting it unless a token is given)."""
+    from campaign.services import signing
+    from campaign.services.letters import published_version
+
+    req = signing.resolve(token or invited(c, owner, p))
+    form = {
+        "organisation": p.organisation,
+        "signer_name": f"Signer of {p.organisation}",
+        "signer_email": p.contact_email,
+        "authorised": True,
+        **fields,
+    }
+    signing.sign(
+        req,
+        form,
+        None,
+        ip="127.0.0.1",
+        user_agent="test",
+        version_id=published_version(c).id,
+        link_url="http://127.0.0.1:5000/s/x",
+    )
+    commit()
+    return p
+
+
+def queued_email(**overrides):
+    """A partner email in the outbox (flushed, not committed)."""
+    from campaign.mail.outbox import queue_email
+
+    fields = {
+        "kind": "invitation",
+        "to_email": "partner@group.test",
+        "subject": "Will you sign?",
+        "text_body": "Please sign our letter.",
+        **overrides,
+    }
+    return queue_email(**fields)
+
+
+def reload_email(email_id: int):
+    """An outbox row as the database holds it now."""
+    from campaign.models import OutboundEmail
+
+    db.session.expire_all()
+    return db.session.get(OutboundEmail, email_id)

@@ -125,19 +125,26 @@ def signing_url(token: str) -> str:
     return f"{current_app.config['BASE_URL']}/s/{token}"
 
 
+def _new_link(campaign: Campaign, partner_id: int) -> tuple[dict, str]:
+    """A fresh token and the row that stores only its hash; it expires at the deadline."""
+    token = secrets.token_urlsafe(32)
+    row = {
+        "campaign_id": campaign.id,
+        "partner_id": partner_id,
+        "token_sha256": hash_token(token),
+        "expires_at": campaign.deadline,
+        "status": "invited",
+    }
+    return row, token
+
+
 def issue_link(campaign: Campaign, partner: Partner) -> tuple[SignatureRequest, str]:
     """Create a personal link; only its hash is stored, the token is returned once."""
     for old in partner.requests:
         if old.revoked_at is None and old.status not in ("signed", "withdrawn"):
             old.revoked_at = utcnow()  # a reissued link kills the previous one at once
-    token = secrets.token_urlsafe(32)
-    req = SignatureRequest(
-        campaign_id=campaign.id,
-        partner_id=partner.id,
-        token_sha256=hash_token(token),
-        expires_at=campaign.deadline,
-        status="invited",
-    )
+    row, token = _new_link(campaign, partner.id)
+    req = SignatureRequest(**row)
     partner.requests.append(req)
     db.session.flush()
     return req, token
@@ -218,17 +225,8 @@ def _issue_links(campaign: Campaign, partners: list[Partner]) -> dict[int, str]:
             # A reissue: issue_link revokes the old link first.
             tokens[partner.id] = issue_link(campaign, partner)[1]
             continue
-        token = secrets.token_urlsafe(32)
-        tokens[partner.id] = token
-        rows.append(
-            {
-                "campaign_id": campaign.id,
-                "partner_id": partner.id,
-                "token_sha256": hash_token(token),
-                "expires_at": campaign.deadline,
-                "status": "invited",
-            }
-        )
+        row, tokens[partner.id] = _new_link(campaign, partner.id)
+        rows.append(row)
     if rows:
         db.session.execute(insert(SignatureRequest), rows)
         for partner in partners:

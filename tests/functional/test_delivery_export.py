@@ -5,32 +5,14 @@ from pypdf import PdfReader
 
 from campaign.extensions import db
 from campaign.models import Blob, OutboundEmail, RenderedLetter
-from campaign.services import campaigns, delivery, letters, signing
+from campaign.services import campaigns, delivery, signing
 from campaign.services.exports import signatories_csv
 from tests import factories as f
 
 
 def _signed(c, owner, organisation, tier="national", title="Director"):
     p = f.partner(c, owner, name=organisation, tier=tier)
-    token = f.invited(c, owner, p)
-    req = signing.resolve(token)
-    signing.sign(
-        req,
-        {
-            "organisation": organisation,
-            "signer_name": f"Signer of {organisation}",
-            "signer_title": title,
-            "signer_email": p.contact_email,
-            "authorised": True,
-        },
-        None,
-        ip="127.0.0.1",
-        user_agent="test",
-        version_id=letters.published_version(c).id,
-        link_url="http://127.0.0.1:5000/s/x",
-    )
-    f.commit()
-    return p
+    return f.sign(c, owner, p, signer_title=title)
 
 
 def test_pdf_download_lists_signatories_and_is_served_from_storage(client, app):

@@ -5,26 +5,14 @@ from datetime import timedelta
 
 from campaign import jobs
 from campaign.extensions import db
-from campaign.mail.outbox import queue_email, retry
+from campaign.mail.outbox import retry
 from campaign.mail.sending import _finish, claim
 from campaign.mail.sweep import tick
 from campaign.models import EmailEvent, OutboundEmail, utcnow
+from tests import factories
 
-
-def _queue(**overrides) -> OutboundEmail:
-    fields = {
-        "kind": "invitation",
-        "to_email": "partner@group.test",
-        "subject": "Will you sign?",
-        "text_body": "Please sign our letter.",
-    }
-    fields.update(overrides)
-    return queue_email(**fields)
-
-
-def _reload(email_id: int) -> OutboundEmail:
-    db.session.expire_all()
-    return db.session.get(OutboundEmail, email_id)
+_queue = factories.queued_email
+_reload = factories.reload_email
 
 
 def _past(seconds: int = 5):

@@ -6,7 +6,6 @@ from campaign.extensions import db
 from campaign.mail.suppression import unsubscribe_url
 from campaign.models import OutboundEmail, SignatureRequest, utcnow
 from campaign.services import reminders, signing
-from campaign.services.letters import published_version
 from tests import factories as f
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
@@ -26,21 +25,7 @@ def _setup():
     never_invited = f.partner(c, u, name="Not Invited Org")
     tokens = {p.id: f.invited(c, u, p) for p in (waiting, signed, withdrawn)}
     for p in (signed, withdrawn):
-        req = signing.resolve(tokens[p.id])
-        signing.sign(
-            req,
-            {
-                "organisation": p.organisation,
-                "signer_name": "S",
-                "signer_email": p.contact_email,
-                "authorised": True,
-            },
-            None,
-            ip="127.0.0.1",
-            user_agent="t",
-            version_id=published_version(c).id,
-            link_url="http://127.0.0.1:5000/s/x",
-        )
+        f.sign(c, u, p, token=tokens[p.id], signer_name="S")
     signing.withdraw(withdrawn.current_request)
     f.commit()
     return u, c, waiting, tokens[waiting.id], never_invited

@@ -6,30 +6,14 @@ from pypdf import PdfReader
 
 from campaign.extensions import db
 from campaign.models import Blob
-from campaign.services import campaigns, letters, signing
+from campaign.services import campaigns
 from campaign.services.rendering import render_now, request_render
 from tests import factories as f
 
 
 def _sign(c, u, name, visibility):
     p = f.partner(c, u, name=name)
-    req = signing.resolve(f.invited(c, u, p))
-    signing.sign(
-        req,
-        {
-            "organisation": name,
-            "signer_name": f"Signer {name}",
-            "signer_email": p.contact_email,
-            "authorised": True,
-            "visibility": visibility,
-        },
-        None,
-        ip="127.0.0.1",
-        user_agent="t",
-        version_id=letters.published_version(c).id,
-        link_url="http://127.0.0.1:5000/s/x",
-    )
-    f.commit()
+    f.sign(c, u, p, signer_name=f"Signer {name}", visibility=visibility)
 
 
 def _pdf_text(c):

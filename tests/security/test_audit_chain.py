@@ -6,9 +6,7 @@ from sqlalchemy import text
 
 from campaign.extensions import db
 from campaign.models import AuditEvent
-from campaign.services import signing
 from campaign.services.audit import verify_chain
-from campaign.services.letters import published_version
 from tests import factories as f
 
 
@@ -17,22 +15,7 @@ def _campaign_with_signatures():
     c = f.published(u)
     for name in ("Alpha Liberty", "Beta Rights"):
         p = f.partner(c, u, name=name)
-        req = signing.resolve(f.invited(c, u, p))
-        signing.sign(
-            req,
-            {
-                "organisation": name,
-                "signer_name": "A Signer",
-                "signer_email": p.contact_email,
-                "authorised": True,
-            },
-            None,
-            ip="127.0.0.1",
-            user_agent="t",
-            version_id=published_version(c).id,
-            link_url="http://127.0.0.1:5000/s/x",
-        )
-        f.commit()
+        f.sign(c, u, p, signer_name="A Signer")
     return c
 
 

@@ -20,7 +20,6 @@ import weasyprint
 from pypdf import PdfReader
 
 from campaign.letters.pdf import html_to_pdf
-from campaign.services import letters, signing
 from tests import factories as f
 
 
@@ -179,23 +178,14 @@ def test_letter_with_every_attack_fetches_nothing(client, app, listener, secret,
     u = f.user()
     c = f.published(u, body=body)
     p = f.partner(c, u, name="Evil Org")
-    req = signing.resolve(f.invited(c, u, p))
-    signing.sign(
-        req,
-        {
-            "organisation": f'<img src="{base}/org.png"><link rel=attachment href="{secret_url}">',
-            "signer_name": f"<style>@import url({base}/name.css);</style>",
-            "signer_title": '<img src="file:///etc/passwd">',
-            "signer_email": p.contact_email,
-            "authorised": True,
-        },
-        None,
-        ip="127.0.0.1",
-        user_agent="test",
-        version_id=letters.published_version(c).id,
-        link_url="http://127.0.0.1:5000/s/x",
+    f.sign(
+        c,
+        u,
+        p,
+        organisation=f'<img src="{base}/org.png"><link rel=attachment href="{secret_url}">',
+        signer_name=f"<style>@import url({base}/name.css);</style>",
+        signer_title='<img src="file:///etc/passwd">',
     )
-    f.commit()
     f.login(client, u)
     resp = client.get(f"/c/{c.slug}/letter.pdf")
     assert resp.status_code == 200, resp.get_data(as_text=True)

@@ -15,7 +15,7 @@ from campaign.errors import Invalid
 from campaign.letters.document import letter_html
 from campaign.letters.pdf import html_to_pdf
 from campaign.letters.sandbox import Limits, check_template, render_text, sample_context
-from campaign.services import letters, signing
+from campaign.services import letters
 from tests import factories as f
 
 ESCAPES = {
@@ -134,23 +134,7 @@ BODY = (
 
 def _sign_as_hostile(c, owner):
     p = f.partner(c, owner, name=HOSTILE)
-    req = signing.resolve(f.invited(c, owner, p))
-    signing.sign(
-        req,
-        {
-            "organisation": HOSTILE,
-            "signer_name": "<script>alert(1)</script>",
-            "signer_title": "Director",
-            "signer_email": p.contact_email,
-            "authorised": True,
-        },
-        None,
-        ip="127.0.0.1",
-        user_agent="test",
-        version_id=letters.published_version(c).id,
-        link_url="http://127.0.0.1:5000/s/x",
-    )
-    f.commit()
+    f.sign(c, owner, p, signer_name="<script>alert(1)</script>", signer_title="Director")
 
 
 def test_partner_values_are_escaped_in_preview_and_pdf(client, app):

@@ -7,26 +7,14 @@ from campaign.errors import Conflict, NotFound
 from campaign.extensions import db
 from campaign.mail import outbox
 from campaign.mail.local import LocalBackend
-from campaign.mail.outbox import backend, queue_email, retry, send_email
+from campaign.mail.outbox import backend, retry, send_email
 from campaign.mail.sendgrid import SendGridBackend
 from campaign.models import Blob, OutboundEmail
+from tests import factories
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
-
-def _queue(**overrides) -> OutboundEmail:
-    fields = {
-        "kind": "invitation",
-        "to_email": "partner@group.test",
-        "subject": "Will you sign?",
-        "text_body": "Please sign our letter.",
-    }
-    fields.update(overrides)
-    return queue_email(**fields)
-
-
-def _reload(email_id: int) -> OutboundEmail:
-    db.session.expire_all()
-    return db.session.get(OutboundEmail, email_id)
+_queue = factories.queued_email
+_reload = factories.reload_email
 
 
 def test_queue_email_writes_a_queued_row_without_committing(app):
