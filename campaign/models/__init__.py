@@ -2,9 +2,18 @@
 
 from .audit import AuditEvent
 from .base import utcnow
-from .campaigns import STATUSES, Campaign, LetterVersion, Target
+from .campaigns import (
+    PAGE_SIZES,
+    SIGNATURE_STYLES,
+    STATUSES,
+    Campaign,
+    LetterRevision,
+    LetterVersion,
+    ReviewComment,
+    Target,
+)
 from .files import Blob, RenderedLetter
-from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail
+from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, WebhookBatch
 from .public import BlockedSource, PublicLink
 from .signing import (
     REFUSED_STATUSES,
@@ -15,10 +24,18 @@ from .signing import (
     ReminderSent,
     Signature,
     SignatureRequest,
+    SignedVersion,
 )
-from .users import ROLES, CampaignMember, User
+from .users import MEMBER_ROLES, ROLES, CampaignMember, CoLeadInvite, User
 
 __all__ = [
+    "MEMBER_ROLES",
+    "PAGE_SIZES",
+    "SIGNATURE_STYLES",
+    "CoLeadInvite",
+    "LetterRevision",
+    "ReviewComment",
+    "SignedVersion",
     "PROGRESS",
     "REQUEST_STATUSES",
     "ROLES",
@@ -43,5 +60,6 @@ __all__ = [
     "SignatureRequest",
     "Target",
     "User",
+    "WebhookBatch",
     "utcnow",
 ]

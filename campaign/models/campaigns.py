@@ -9,6 +9,9 @@ from ..extensions import db
 from .base import utcnow
 
 STATUSES = ("draft", "open", "closed", "delivered")
+PAGE_SIZES = ("A4", "Letter")
+#: How the signature block prints: a list grouped by tier, or a wall of logos.
+SIGNATURE_STYLES = ("list", "logo_wall")
 
 
 class Campaign(db.Model):
@@ -30,6 +33,16 @@ class Campaign(db.Model):
     tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Days before the deadline on which unsigned partners are reminded, e.g. "7,1"; "" = none.
     reminder_days: Mapped[str] = mapped_column(String(40), default="7,1")
+    #: Letterhead and look: the lead organisation's logo, an accent colour (#rrggbb),
+    #: the paper size, the page margins and how the signature block prints.
+    lead_logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    accent_colour: Mapped[str] = mapped_column(String(7), default="#1d4e89")
+    page_size: Mapped[str] = mapped_column(String(8), default="A4")
+    margin_mm: Mapped[int] = mapped_column(Integer, default=20)
+    signature_style: Mapped[str] = mapped_column(String(16), default="list")
+    #: After a revision, list signers of earlier versions who have not re-confirmed
+    #: (marked as such) instead of leaving them out.
+    list_earlier_signers: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
@@ -81,10 +94,60 @@ class LetterVersion(db.Model):
         foreign_keys=[published_by_id]
     )
 
+    revisions: Mapped[list["LetterRevision"]] = relationship(
+        back_populates="version",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="LetterRevision.id",
+    )
+
     @property
     def is_published(self) -> bool:
         """Whether this version is frozen."""
         return self.published_at is not None
+
+
+class LetterRevision(db.Model):
+    """One save of a draft: drafts change in place, so each save is kept here too."""
+
+    __tablename__ = "letter_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("letter_versions.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    version: Mapped[LetterVersion] = relationship(back_populates="revisions")
+    author: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+class ReviewComment(db.Model):
+    """A co-lead's comment on one paragraph of a draft; never part of the letter."""
+
+    __tablename__ = "review_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("letter_versions.id", ondelete="CASCADE"))
+    #: Which paragraph (0-based) of that version, and its text when the comment was made,
+    #: so the comment still makes sense after the paragraph is edited.
+    paragraph: Mapped[int] = mapped_column(Integer)
+    quote: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    version: Mapped[LetterVersion] = relationship()
+    author: Mapped["User | None"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    resolved_by: Mapped["User | None"] = relationship(foreign_keys=[resolved_by_id])  # noqa: F821
 
 
 class Target(db.Model):
@@ -100,6 +163,10 @@ class Target(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     #: How the letter opens, e.g. "Dear Ms Rivera".
     salutation: Mapped[str] = mapped_column(String(200), default="")
+    #: Printed in the addressee block, one line per line.
+    postal_address: Mapped[str] = mapped_column(Text, default="")
+    #: Where the letter goes if delivery to `email` bounces.
+    fallback_email: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="targets")

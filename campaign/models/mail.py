@@ -103,6 +103,25 @@ class EmailEvent(db.Model):
     email: Mapped[OutboundEmail | None] = relationship(back_populates="events")
 
 
+class WebhookBatch(db.Model):
+    """A verified SendGrid webhook post, stored as received before any event is applied.
+
+    The request only checks and stores; a job applies the events. A crash while applying
+    leaves the batch unprocessed for `flask tick` to retry, so no event is lost.
+    """
+
+    __tablename__ = "webhook_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The signed body as received (JSON text).
+    body: Mapped[str] = mapped_column(Text)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: How many of its events were new (the rest were SendGrid retries).
+    new_events: Mapped[int | None] = mapped_column(Integer)
+
+
 class Suppression(db.Model):
     """An address that asked for no more partner mail (SendGrid unsubscribe or spam report)."""
 

@@ -145,11 +145,42 @@ class Signature(db.Model):
 
     request: Mapped[SignatureRequest] = relationship(back_populates="signature")
     letter_version: Mapped["LetterVersion"] = relationship()  # noqa: F821
+    history: Mapped[list["SignedVersion"]] = relationship(
+        back_populates="signature",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SignedVersion.id",
+    )
 
     @property
     def tier(self) -> str:
         """The partner's tier, used to group the signature list."""
         return self.request.partner.tier
+
+
+class SignedVersion(db.Model):
+    """Each letter version a signer agreed to, with its sha256, kept for good.
+
+    Signature.letter_version_id says which version the signature counts for now; this
+    table remembers every text the signer saw and agreed to, and how.
+    """
+
+    __tablename__ = "signed_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    letter_version_id: Mapped[int] = mapped_column(
+        ForeignKey("letter_versions.id", ondelete="CASCADE")
+    )
+    letter_sha256: Mapped[str] = mapped_column(String(64))
+    #: signed (first signature or an edit of the details) or reconfirmed (after a revision).
+    how: Mapped[str] = mapped_column(String(16), default="signed")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    signature: Mapped[Signature] = relationship(back_populates="history")
+    letter_version: Mapped["LetterVersion"] = relationship()  # noqa: F821
 
 
 class ReminderSent(db.Model):

@@ -11,6 +11,8 @@ from ..extensions import db
 from .base import utcnow
 
 ROLES = ("admin", "organiser", "staff")
+#: A member's part in one campaign: organisers run it; co-leads review the draft.
+MEMBER_ROLES = ("organiser", "co_lead")
 
 
 class User(UserMixin, db.Model):
@@ -50,7 +52,30 @@ class CampaignMember(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: organiser or co_lead; see MEMBER_ROLES.
+    role: Mapped[str] = mapped_column(String(16), default="organiser")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     campaign: Mapped["Campaign"] = relationship(back_populates="members")  # noqa: F821
+
+
+class CoLeadInvite(db.Model):
+    """An emailed invitation to co-lead a campaign; only the token's sha256 is stored."""
+
+    __tablename__ = "colead_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    campaign: Mapped["Campaign"] = relationship()  # noqa: F821
+    invited_by: Mapped["User | None"] = relationship(foreign_keys=[invited_by_id])

@@ -21,6 +21,7 @@ from ..models import (
     PublicLink,
     Signature,
     SignatureRequest,
+    SignedVersion,
     utcnow,
 )
 from . import audit
@@ -143,6 +144,9 @@ def submit(
     if form.get("contact_consent"):
         sig.contact_consent = consent_text(campaign)
         sig.contact_consent_at = utcnow()
+    sig.history.append(
+        SignedVersion(letter_version_id=version.id, letter_sha256=version.content_sha256)
+    )
     db.session.add(sig)
     db.session.flush()
     audit.record(

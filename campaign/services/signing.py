@@ -6,7 +6,14 @@ from sqlalchemy import select
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..mail.outbox import queue_email
-from ..models import REFUSED_STATUSES, VISIBILITY, Signature, SignatureRequest, utcnow
+from ..models import (
+    REFUSED_STATUSES,
+    VISIBILITY,
+    Signature,
+    SignatureRequest,
+    SignedVersion,
+    utcnow,
+)
 from . import audit
 from .blobs import store_logo
 from .letters import published_version
@@ -84,6 +91,11 @@ def sign(
         db.session.add(sig)
     sig.letter_version_id = version.id
     sig.letter_sha256 = version.content_sha256
+    if not sig.history or sig.history[-1].letter_version_id != version.id:
+        # The texts a signer agreed to are kept for good, even after re-confirmations.
+        sig.history.append(
+            SignedVersion(letter_version_id=version.id, letter_sha256=version.content_sha256)
+        )
     sig.organisation = form["organisation"].strip()
     sig.signer_name = form["signer_name"].strip()
     sig.signer_title = (form.get("signer_title") or "").strip()
