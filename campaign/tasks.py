@@ -9,6 +9,7 @@ import logging
 
 from . import jobs
 from .extensions import db
+from .mail import webhook_batches
 from .mail.sweep import tick as sweep_outbox
 from .models import RenderedLetter, utcnow
 from .services.delivery import queue_letter_email
@@ -48,8 +49,18 @@ def deliver_to_target(rendered_id: int) -> None:
 
 
 @jobs.job
+def apply_webhook_batch(batch_id: int) -> None:
+    """Apply the events of one stored webhook post."""
+    webhook_batches.apply(batch_id)
+
+
+@jobs.job
 def tick():
     """The periodic run behind `flask tick`: reminders first, so the sweep sends them."""
     reminders = send_due()
+    db.session.commit()
+    # Events before the sweep: a late "processed" event settles an "unknown" email.
+    webhook_batches.apply_stale()
+    webhook_batches.purge()
     db.session.commit()
     return reminders, sweep_outbox()

@@ -34,6 +34,7 @@ def record_events(events: list[dict]) -> int:
     items = [event for event in events if isinstance(event, dict) and _event_id(event)]
     seen = _already_stored({_event_id(event) for event in items})
     emails: dict[tuple[str, object], OutboundEmail | None] = {}
+    _preload([event for event in items if _event_id(event) not in seen], emails)
     stored = 0
     fresh = []
     for event in items:
@@ -107,6 +108,49 @@ def _find_email(event: dict, cache: dict) -> OutboundEmail | None:
             cache, ("message", message_id), OutboundEmail.provider_message_id == message_id
         )
     return None
+
+
+def _preload(events: list[dict], cache: dict) -> None:
+    """Load and lock every email a batch names in a few queries instead of one per event.
+
+    Rows are locked in id order, so two batches about the same emails wait for each other
+    instead of deadlocking.
+    """
+    ids = sorted({i for i in (_positive_int(e.get("outbound_id")) for e in events) if i})
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        for key in chunk:
+            cache[("id", key)] = None
+        for email in _lock_rows(OutboundEmail.id.in_(chunk)):
+            cache[("id", email.id)] = email
+    # Message ids only for events our own id did not settle (older or foreign emails).
+    wanted = set()
+    for event in events:
+        outbound = cache.get(("id", _positive_int(event.get("outbound_id"))))
+        message_id = _message_id(event)
+        if message_id and (outbound is None or outbound.provider_message_id != message_id):
+            wanted.add(message_id)
+    wanted = sorted(wanted)
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        for key in chunk:
+            cache[("message", key)] = None
+        for email in _lock_rows(OutboundEmail.provider_message_id.in_(chunk)):
+            # Like the single lookup: the first row with that message id (lowest id).
+            if cache[("message", email.provider_message_id)] is None:
+                cache[("message", email.provider_message_id)] = email
+
+
+def _lock_rows(condition) -> list[OutboundEmail]:
+    return list(
+        db.session.scalars(
+            select(OutboundEmail)
+            .where(condition)
+            .order_by(OutboundEmail.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def _locked(cache: dict, key: tuple, condition) -> OutboundEmail | None:

@@ -5,11 +5,10 @@ import logging
 import time
 
 from flask import Blueprint, current_app, request
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf, db
-from ..mail.events import record_events
+from ..mail import webhook_batches
 from ..mail.sendgrid import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_event_signature
 
 log = logging.getLogger(__name__)
@@ -76,13 +75,8 @@ def sendgrid_events():
     if not isinstance(events, list):
         return _plain(400, "body is not a list of events")
 
-    try:
-        count = record_events(events)
-        db.session.commit()
-    except IntegrityError:
-        # A concurrent delivery of the same events won the race; the retry skips them.
-        db.session.rollback()
-        count = record_events(events)
-        db.session.commit()
-    log.info("SendGrid webhook: %d new of %d events", count, len(events))
+    # Stored now, applied by a job after the commit: a crash while applying loses nothing.
+    batch = webhook_batches.store(body, len(events))
+    db.session.commit()
+    log.info("SendGrid webhook: stored batch %d with %d events", batch.id, len(events))
     return "", 204
