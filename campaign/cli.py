@@ -18,6 +18,7 @@ def register_cli(app) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(worker)
     app.cli.add_command(tick)
+    app.cli.add_command(scheduler)
     app.cli.add_command(audit)
     app.cli.add_command(partners_cli)
 
@@ -226,3 +227,35 @@ def tick():
     reminders, report = run_tick()
     click.echo(f"reminders: {reminders} sent")
     click.echo(f"tick: {report}")
+
+
+@click.command("scheduler")
+@click.option(
+    "--interval",
+    default=60,
+    show_default=True,
+    type=click.IntRange(10, 3600),
+    help="Seconds between ticks.",
+)
+@click.option("--once", is_flag=True, help="Queue one tick now and stop (for checks and tests).")
+def scheduler(interval, once):
+    """With Redis: queue `tick` on RQ every INTERVAL seconds, for `flask worker` to run.
+
+    This replaces the cron line for set-ups that run RQ. Running both is harmless, as
+    `tick` is idempotent; run one scheduler per deployment.
+    """
+    from rq.cron import CronScheduler
+
+    from .tasks import tick as run_tick
+
+    conn = jobs.redis_connection()
+    if conn is None:
+        click.echo("REDIS_URL is not set: run `flask tick` from cron instead.", err=True)
+        sys.exit(1)
+    cron = CronScheduler(connection=conn, name=f"undersigned-{current_app.config['RQ_QUEUE']}")
+    cron.register(run_tick, queue_name=current_app.config["RQ_QUEUE"], interval=interval)
+    if once:
+        queued = cron.enqueue_jobs()
+        click.echo(f"queued {len(queued)} tick")
+        return
+    cron.start()

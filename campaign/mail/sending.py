@@ -16,7 +16,7 @@ from datetime import timedelta
 from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 
 from ..config import SENDGRID_DEFAULT_HOST
 from ..extensions import db
@@ -61,10 +61,33 @@ def _due(now):
     return (OutboundEmail.next_attempt_at.is_(None)) | (OutboundEmail.next_attempt_at <= now)
 
 
+def hourly_allowance(now) -> int:
+    """How many more emails may go out now under MAIL_MAX_PER_HOUR (0 there: no limit).
+
+    A new sender's reputation suffers when thousands of emails leave at once, so a large
+    send can be spread out: whatever is over the rate stays queued for a later tick. Two
+    workers counting at the same moment may overshoot by one batch; the rate is a guide
+    for reputation, not a contract.
+    """
+    rate = int(setting("MAIL_MAX_PER_HOUR", 0))
+    if rate <= 0:
+        return MAX_BATCH
+    recent = db.session.scalar(
+        select(func.count(OutboundEmail.id)).where(
+            (OutboundEmail.sent_at >= now - timedelta(hours=1))
+            | (OutboundEmail.status == "sending")
+        )
+    )
+    return max(rate - recent, 0)
+
+
 def claim(*conditions, limit: int = MAX_BATCH, provider: str) -> tuple[str, list[OutboundEmail]]:
     """Claim up to `limit` due queued emails matching `conditions`; commit; return them."""
     token = secrets.token_hex(16)
     now = utcnow()
+    limit = min(limit, hourly_allowance(now))
+    if limit <= 0:
+        return token, []  # over the hourly rate: the queue waits for a later tick
     candidates = (
         select(OutboundEmail.id)
         .where(OutboundEmail.status == "queued", _due(now), *conditions)
@@ -74,9 +97,15 @@ def claim(*conditions, limit: int = MAX_BATCH, provider: str) -> tuple[str, list
     if db.engine.dialect.name == "postgresql":
         # Rows another worker is claiming right now are skipped rather than waited for.
         candidates = candidates.with_for_update(skip_locked=True)
+    # The ids are fetched first, not used as a subquery: PostgreSQL may run a LIMITed
+    # subquery inside UPDATE more than once and so claim more rows than the limit.
+    ids = db.session.scalars(candidates).all()
+    if not ids:
+        db.session.commit()
+        return token, []
     db.session.execute(
         update(OutboundEmail)
-        .where(OutboundEmail.id.in_(candidates.scalar_subquery()), OutboundEmail.status == "queued")
+        .where(OutboundEmail.id.in_(ids), OutboundEmail.status == "queued")
         .values(
             status="sending",
             claim_token=token,

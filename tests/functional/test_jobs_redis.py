@@ -81,3 +81,45 @@ def test_pdf_render_runs_in_the_worker(app, redis_queue):
     db.session.expire_all()
     rendered = db.session.get(RenderedLetter, rendered.id)
     assert rendered.status == "ready" and rendered.pdf_sha256
+
+
+def test_the_rq_scheduler_queues_tick_and_the_worker_sends_due_reminders(app, redis_queue):
+    from datetime import timedelta
+
+    from campaign.models import utcnow
+
+    url, queue = redis_queue
+    u = f.user()
+    # Six days left: the 7-day reminder is due.
+    c = f.published(u, deadline=utcnow() + timedelta(days=6))
+    f.invited(c, u, f.partner(c, u))
+    _work(app, url, queue)  # sends the invitation
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": url,
+        "RQ_QUEUE": queue,
+        "SECRET_KEY": "worker-test",
+        "FLASK_APP": "app",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "scheduler", "--once"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "queued 1 tick" in result.stdout
+    db.session.expire_all()
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(OutboundEmail.id)).where(OutboundEmail.kind == "reminder")
+        )
+        == 0
+    )  # queued in Redis, not run yet
+    _work(app, url, queue)
+    db.session.expire_all()
+    reminder = db.session.scalar(db.select(OutboundEmail).where(OutboundEmail.kind == "reminder"))
+    assert reminder is not None and reminder.status == "sent"
