@@ -125,13 +125,30 @@ def signing_url(token: str) -> str:
     return f"{current_app.config['BASE_URL']}/s/{token}"
 
 
+def _new_token() -> tuple[str, str]:
+    """A fresh random signing token and the sha256 that is all we store of it."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def rotate_token(req: SignatureRequest) -> str:
+    """Give a link a new token in place: the old URL dies at once, the request stays.
+
+    Used when a signer must be mailed their link again (we only keep the hash, so the old
+    token cannot be resent) but their signature must stay attached to the same request.
+    """
+    token, req.token_sha256 = _new_token()
+    db.session.flush()
+    return token
+
+
 def _new_link(campaign: Campaign, partner_id: int) -> tuple[dict, str]:
     """A fresh token and the row that stores only its hash; it expires at the deadline."""
-    token = secrets.token_urlsafe(32)
+    token, sha256 = _new_token()
     row = {
         "campaign_id": campaign.id,
         "partner_id": partner_id,
-        "token_sha256": hash_token(token),
+        "token_sha256": sha256,
         "expires_at": campaign.deadline,
         "status": "invited",
     }
@@ -160,23 +177,32 @@ def uninvited(campaign: Campaign) -> list[Partner]:
     return list(db.session.scalars(stmt))
 
 
+def invitation_subject(campaign: Campaign, partner: Partner) -> str:
+    """The subject line of a partner's invitation."""
+    return f"Will {partner.organisation} co-sign? {campaign.title}"
+
+
+def invitation_text(campaign: Campaign, values: dict[str, str]) -> str:
+    """An invitation's text for one partner's name, organisation, link and unsubscribe URL."""
+    person = {"contact_name": values["name"], "organisation": values["organisation"]}
+    return render_template(
+        "emails/invitation.txt",
+        partner=person,
+        campaign=campaign,
+        url=values["url"],
+        deadline=f"{campaign.deadline.day} {campaign.deadline:%B %Y}",
+        unsubscribe=values["unsubscribe"],
+    )
+
+
 def invite(campaign: Campaign, user, partners: list[Partner]) -> dict[int, str]:
     """Issue links and queue invitation emails (sent after the commit); return the tokens."""
     require_editor(user)
     if campaign.status != "open":
         raise Conflict("Publish the letter to open the campaign before inviting partners.")
-    deadline = f"{campaign.deadline.day} {campaign.deadline:%B %Y}"
 
     def render(values: dict[str, str]) -> str:
-        person = {"contact_name": values["name"], "organisation": values["organisation"]}
-        return render_template(
-            "emails/invitation.txt",
-            partner=person,
-            campaign=campaign,
-            url=values["url"],
-            deadline=deadline,
-            unsubscribe=values["unsubscribe"],
-        )
+        return invitation_text(campaign, values)
 
     # One template for everyone, so the invitations go out as a few batched API requests.
     placeholders = Placeholders()
@@ -194,7 +220,7 @@ def invite(campaign: Campaign, user, partners: list[Partner]) -> dict[int, str]:
             BatchItem(
                 to_email=partner.contact_email,
                 to_name=partner.contact_name,
-                subject=f"Will {partner.organisation} co-sign? {campaign.title}",
+                subject=invitation_subject(campaign, partner),
                 text_body=render(values),
                 template=template,
                 substitutions=substitutions,

@@ -1,13 +1,13 @@
 """The partner list: adding, importing and inviting partner organisations."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..forms import ConfirmForm, ImportForm, PartnerForm, ReminderForm
 from ..services import partners as service
-from ..services import reminders, signing
+from ..services import reminders, sends, signing
 from ..services.dashboard import campaign_overview
 from ..services.duplicates import find_flags
 from ..services.partner_import import COLUMNS
@@ -65,23 +65,52 @@ def add(slug):
     return partners_page(campaign, form=form, status=400)
 
 
+@bp.get("/c/<slug>/partners/invite")
+@login_required
+def invite_preview(slug):
+    """The dry run: who would be invited, who is skipped, and the email they would get."""
+    editor_required()
+    campaign = campaign_or_404(slug)
+    try:
+        limit = sends.parse_limit(request.args.get("limit"))
+    except Invalid as exc:
+        flash(f"{exc.field}: {exc.reason}", "error")
+        limit = None
+    return render_template(
+        "partners/invite_preview.html",
+        campaign=campaign,
+        plan=sends.invitation_plan(campaign, limit),
+        confirm=ConfirmForm(),
+    )
+
+
 @bp.post("/c/<slug>/partners/invite")
 @login_required
 def invite(slug):
-    """Send personal signing links to every partner not yet invited."""
+    """Send personal links to the partners the dry run showed (the first N, if limited)."""
     editor_required()
     campaign = campaign_or_404(slug)
-    if ConfirmForm().validate_on_submit():
-        try:
-            count = len(service.invite(campaign, current_user, service.uninvited(campaign)))
-        except Conflict as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(
-                f"{count} invitation(s) queued." if count else "Everyone is already invited.",
-                "success",
-            )
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please check the list and confirm again.", "error")
+        return redirect(url_for("partners.invite_preview", slug=slug))
+    try:
+        limit = sends.parse_limit(request.form.get("limit"))
+        plan = sends.invitation_plan(campaign, limit)
+        count = len(service.invite(campaign, current_user, plan["recipients"]))
+    except (Conflict, Invalid) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("partners.invite_preview", slug=slug))
+    db.session.commit()
+    if not count:
+        flash("Nobody is waiting for an invitation.", "success")
+    elif plan["remaining"]:
+        flash(
+            f"{count} invitation(s) queued; {plan['remaining']} partner(s) are still waiting. "
+            "Send again to continue where this stopped.",
+            "success",
+        )
+    else:
+        flash(f"{count} invitation(s) queued.", "success")
     return redirect(url_for("partners.index", slug=slug))
 
 

@@ -40,7 +40,9 @@ def test_organiser_and_partner_walk_the_loop(app, live_server, browser, tmp_path
     page.fill("#organisation", "Digital Rights Alliance")
     page.fill("#contact_email", "amara@dra.example")
     page.click("button:has-text('Add partner')")
-    page.click("button:has-text('Send 1 invitation')")
+    page.click("text=Review and send 1 invitation(s)")
+    assert "Dry run: nothing has been sent" in page.content()
+    page.click("button:has-text('Send 1 invitation(s) now')")
     assert "1 invitation(s) queued" in page.content()
 
     page.click("nav.subnav >> text=Outbox")
