@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import load_settings
+from .config import DEFAULT_CSP, load_settings
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -104,10 +104,6 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         # Only our own assets: no third-party scripts, fonts or trackers, ever.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-            "script-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
-        )
+        response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response

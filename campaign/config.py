@@ -7,6 +7,12 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 SENDGRID_DEFAULT_HOST = "https://api.sendgrid.com"
+#: Only our own assets: no third-party scripts, fonts or trackers, ever. Views that serve
+#: a letter add its style block's hash to style-src (letters.look.csp_allowing_style).
+DEFAULT_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
+)
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -88,6 +94,9 @@ def load_settings(instance_path: Path) -> dict:
         # Per-IP request limits (Flask-Limiter syntax), against guessing links and passwords.
         "SIGNING_RATE_LIMIT": os.environ.get("SIGNING_RATE_LIMIT", "60/minute;600/hour"),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10/minute;100/hour"),
+        # Per signed-in user: live preview renders on every pause in typing, a PDF is costly.
+        "PREVIEW_RATE_LIMIT": os.environ.get("PREVIEW_RATE_LIMIT", "120/minute"),
+        "PREVIEW_PDF_RATE_LIMIT": os.environ.get("PREVIEW_PDF_RATE_LIMIT", "20/minute"),
         "RATELIMIT_HEADERS_ENABLED": True,
         #: How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
         "PROXY_COUNT": _int("PROXY_COUNT", 0),

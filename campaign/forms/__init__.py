@@ -4,17 +4,21 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    ColorField,
     DateTimeLocalField,
     EmailField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
+    ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Email, Length, Optional
+from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp
 
+from ..letters.look import MARGIN_RANGE
 from ..models import TIERS
 from ..services.partners import CONTROL_CHARS
 
@@ -87,6 +91,22 @@ class TargetForm(Form):
     salutation = StringField(
         "Salutation", validators=[Optional(), Length(max=200)], description="e.g. Dear Ms Rivera"
     )
+    postal_address = TextAreaField(
+        "Postal address",
+        validators=[Optional(), Length(max=1000)],
+        description="Optional. Printed under the name on this target's copy, line by line.",
+    )
+    fallback_email = EmailField(
+        "Fallback email",
+        validators=[Optional(), Email(), Length(max=254)],
+        description="Optional. Where the letter goes if the main address bounces.",
+    )
+
+    def validate_fallback_email(self, field):
+        """A fallback that is the main address again would never help."""
+        main = (self.email.data or "").strip().casefold()
+        if field.data and field.data.strip().casefold() == main:
+            raise ValidationError("Use a different address from the main email, or leave it empty.")
 
 
 class PartnerForm(Form):
@@ -191,4 +211,50 @@ class ReminderForm(Form):
         "Remind unsigned partners this many days before the deadline",
         validators=[Optional(), Length(max=40)],
         description="Comma-separated, e.g. 7, 1. Leave empty for no reminders.",
+    )
+
+
+class LetterheadForm(Form):
+    """The letterhead and look of the letter: lead organisation, logo, colour and paper."""
+
+    lead_organisation = StringField(
+        "Lead organisation", validators=[DataRequired(), Length(max=200)]
+    )
+    lead_address = TextAreaField(
+        "Lead organisation's address", validators=[Optional(), Length(max=500)]
+    )
+    logo = FileField("Lead organisation's logo (PNG, JPEG or WebP, up to 2 MB)")
+    remove_logo = BooleanField("Remove the current logo")
+    # The service checks the colour again: it is written into the letter's CSS.
+    accent_colour = ColorField(
+        "Accent colour",
+        validators=[
+            DataRequired(),
+            Regexp(r"^#[0-9a-fA-F]{6}\Z", message="Enter a colour like #1d4e89."),
+        ],
+        description="Used for the letterhead rule, the lead organisation's name and headings.",
+    )
+    page_size = RadioField(
+        "Paper size",
+        choices=[SelectChoice("A4", "A4 (210 × 297 mm)"), SelectChoice("Letter", "US Letter")],
+        default="A4",
+    )
+    margin_mm = IntegerField(
+        "Page margins (mm)",
+        validators=[
+            DataRequired(message=f"Enter a number from {MARGIN_RANGE[0]} to {MARGIN_RANGE[1]}."),
+            NumberRange(*MARGIN_RANGE),
+        ],
+        description=f"From {MARGIN_RANGE[0]} to {MARGIN_RANGE[1]} mm. 20 mm suits most letters.",
+    )
+    signature_style = RadioField(
+        "Signature block",
+        choices=[
+            SelectChoice("list", "A list of names, grouped by tier"),
+            SelectChoice("logo_wall", "A wall of logos, grouped by tier"),
+        ],
+        default="list",
+    )
+    list_earlier_signers = BooleanField(
+        "List signers of earlier versions who have not re-confirmed (marked)"
     )

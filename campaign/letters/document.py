@@ -9,6 +9,7 @@ import re
 from flask import render_template
 from markupsafe import Markup
 
+from .look import clean_look, style_css
 from .markdown import markdown_to_html
 from .sandbox import render_text, to_plain_text
 
@@ -20,6 +21,8 @@ TIERS = (
 OTHER_TIER = "Other organisations"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TARGET_KEYS = ("name", "title", "organisation", "salutation")
+#: Printed after an organisation that signed an earlier version and has not re-confirmed.
+EARLIER_MARK = "\u2020"
 
 
 def ordered_signatories(signatories: list[dict]) -> list[dict]:
@@ -93,6 +96,14 @@ def merge_context(letter: dict) -> dict:
     }
 
 
+def _earlier_version(signatory: dict) -> int | None:
+    """The earlier version a signatory signed and has not re-confirmed, if any."""
+    value = signatory.get("earlier_version")
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
 def signatory_groups(signatories: list[dict]) -> list[dict]:
     """Signatories grouped under tier headings, each entry ready for the template."""
     headings = dict(TIERS)
@@ -106,9 +117,35 @@ def signatory_groups(signatories: list[dict]) -> list[dict]:
                 "organisation": _text(s.get("organisation")),
                 "person": person,
                 "logo": logo if _SHA256.fullmatch(logo) else None,
+                "earlier": _earlier_version(s) is not None,
             }
         )
     return [{"heading": h, "entries": entries} for h, entries in groups.items()]
+
+
+def earlier_note(signatories: list[dict]) -> str:
+    """The note under the signature block explaining the mark, or "" when nobody has it."""
+    versions = sorted({v for s in signatories if (v := _earlier_version(s)) is not None})
+    if not versions:
+        return ""
+    label = "version" if len(versions) == 1 else "versions"
+    numbers = _join_names([str(v) for v in versions]).replace(" and ", " or ")
+    return (
+        f"{EARLIER_MARK} signed an earlier version of this letter ({label} {numbers}) "
+        "and has not yet re-confirmed this one."
+    )
+
+
+def _address_lines(text) -> list[str]:
+    """Non-empty, trimmed lines of a postal address."""
+    return [line.strip() for line in _text(text).splitlines() if line.strip()]
+
+
+def _target(target: dict) -> dict:
+    """A target's printable fields, with its postal address as lines (may be absent)."""
+    fields = {k: _text(target.get(k)) for k in _TARGET_KEYS}
+    fields["address_lines"] = _address_lines(target.get("postal_address"))
+    return fields
 
 
 def letter_html(letter: dict) -> str:
@@ -122,20 +159,26 @@ def letter_html(letter: dict) -> str:
     body_text = render_text(letter.get("body_source") or "", context)
     body = Markup(markdown_to_html(body_text, inline_footnotes=True))  # noqa: S704 - nh3-clean
     campaign = letter["campaign"]
-    address = [line.strip() for line in _text(campaign.get("lead_address")).splitlines()]
     target = letter.get("target")
     signatories = letter.get("signatories") or []
+    # Letters made before the look was part of letter_data print with the defaults.
+    look = clean_look(letter.get("look"))
     return render_template(
         "pdf/letter.html",
         campaign=campaign,
-        address_lines=[line for line in address if line],
-        target={k: _text(target.get(k)) for k in _TARGET_KEYS} if target else None,
-        targets=[{k: _text(t.get(k)) for k in _TARGET_KEYS} for t in letter.get("targets") or []],
+        look=look,
+        # Built from checked values only (see look.py); the preview's CSP allows its hash.
+        look_css=Markup(style_css(look)),  # noqa: S704 - no user text reaches it
+        address_lines=_address_lines(campaign.get("lead_address")),
+        target=_target(target) if target else None,
+        targets=[_target(t) for t in letter.get("targets") or []],
         subject=subject,
         today=_text(letter.get("today")),
         body=body,
         version_label=_version_label(letter),
         groups=signatory_groups(signatories),
+        earlier_mark=EARLIER_MARK,
+        earlier_note=earlier_note(signatories),
         signatory_count=len(signatories),
         draft=bool(letter.get("draft")),
         pdf_subject=_pdf_subject(campaign, target, letter.get("targets") or [], len(signatories)),

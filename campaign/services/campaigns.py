@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Campaign, CampaignMember, Target, User, utcnow
+from ..models import MEMBER_ROLES, Campaign, CampaignMember, Target, User, utcnow
 from . import audit
 
 
@@ -28,28 +28,66 @@ def _unique_slug(title: str) -> str:
 
 
 def visible_campaigns(user: User) -> list[Campaign]:
-    """Campaigns this user may see: all for admins, their memberships for everyone else."""
+    """Campaigns this user may see: all for admins, their memberships for everyone else.
+
+    Co-led campaigns are listed too; `co_led_ids` tells which ones open on the review page.
+    """
     stmt = select(Campaign).order_by(Campaign.created_at.desc())
     if user.role != "admin":
         stmt = stmt.join(CampaignMember).where(CampaignMember.user_id == user.id)
     return list(db.session.scalars(stmt))
 
 
-def get_campaign(user: User, slug: str) -> Campaign:
-    """Fetch a campaign the user may see; anything else is NotFound (never 403)."""
+def get_campaign(user: User, slug: str, *, co_leads: bool = False) -> Campaign:
+    """Fetch a campaign the user may see; anything else is NotFound (never 403).
+
+    Co-leads may only review the draft, so their campaigns are found only when the
+    caller opts in with `co_leads=True`: every other page stays closed to them.
+    """
     stmt = select(Campaign).where(Campaign.slug == slug)
     if user.role != "admin":
-        stmt = stmt.join(CampaignMember).where(CampaignMember.user_id == user.id)
+        roles = ("organiser", "co_lead") if co_leads else ("organiser",)
+        stmt = stmt.join(CampaignMember).where(
+            CampaignMember.user_id == user.id, CampaignMember.role.in_(roles)
+        )
     campaign = db.session.scalar(stmt)
     if campaign is None:
         raise NotFound(slug)
     return campaign
 
 
+def member_role(user: User, campaign: Campaign) -> str | None:
+    """The user's part in this campaign: "admin", "organiser", "co_lead" or None."""
+    if user.role == "admin":
+        return "admin"
+    return db.session.scalar(
+        select(CampaignMember.role).where(
+            CampaignMember.campaign_id == campaign.id, CampaignMember.user_id == user.id
+        )
+    )
+
+
+def co_led_ids(user: User) -> set[int]:
+    """Ids of the campaigns this user co-leads (admins see everything, so none)."""
+    if user.role == "admin":
+        return set()
+    stmt = select(CampaignMember.campaign_id).where(
+        CampaignMember.user_id == user.id, CampaignMember.role == "co_lead"
+    )
+    return set(db.session.scalars(stmt))
+
+
 def require_editor(user: User) -> None:
     """Refuse changes from read-only (staff) accounts."""
     if not user.can_edit:
         raise Conflict("Your account can read and export, but not change campaigns.")
+
+
+def require_organiser(user: User, campaign: Campaign) -> None:
+    """Refuse organiser-only actions from co-leads and read-only (staff) accounts."""
+    if member_role(user, campaign) not in ("admin", "organiser"):
+        raise Conflict("Only the campaign's organisers can do that; co-leads read and comment.")
+    require_editor(user)
 
 
 def create_campaign(
@@ -74,15 +112,17 @@ def create_campaign(
     return campaign
 
 
-def add_member(campaign: Campaign, user: User) -> None:
-    """Give a user access to a campaign (idempotent)."""
+def add_member(campaign: Campaign, user: User, role: str = "organiser") -> None:
+    """Give a user access to a campaign (idempotent: an existing membership keeps its role)."""
+    if role not in MEMBER_ROLES:
+        raise Invalid("role", f"must be one of {', '.join(MEMBER_ROLES)}")
     exists = db.session.scalar(
         select(CampaignMember.id).where(
             CampaignMember.campaign_id == campaign.id, CampaignMember.user_id == user.id
         )
     )
     if exists is None:
-        db.session.add(CampaignMember(campaign_id=campaign.id, user_id=user.id))
+        db.session.add(CampaignMember(campaign_id=campaign.id, user_id=user.id, role=role))
         db.session.flush()
 
 

@@ -1,11 +1,13 @@
 """Delivering the signed letter to its targets, one merged copy each."""
 
 from flask import render_template
+from markupsafe import Markup
 
 from .. import jobs
 from ..errors import Conflict
 from ..extensions import db
 from ..letters.document import merge_context
+from ..letters.markdown import markdown_to_html
 from ..letters.sandbox import render_text, to_plain_text
 from ..mail.outbox import queue_email
 from ..models import Campaign, RenderedLetter, Target, utcnow
@@ -57,16 +59,24 @@ def queue_letter_email(rendered: RenderedLetter) -> None:
     version = published_version(campaign)
     # The same merge fields as the PDF, so the email and the attachment say the same.
     merge = merge_context(letter_data(campaign, version, target))
+    subject = to_plain_text(render_text(version.subject, merge))
+    body = render_text(version.body, merge)
+    count = merge["signatory_count"]
     queue_email(
         kind="letter",
         to_email=target.email,
         to_name=target.name,
-        subject=to_plain_text(render_text(version.subject, merge)),
+        subject=subject,
         text_body=render_template(
-            "emails/letter.txt",
-            body=to_plain_text(render_text(version.body, merge)),
+            "emails/letter.txt", body=to_plain_text(body), campaign=campaign, count=count
+        ),
+        html_body=render_template(
+            "emails/letter.html",
+            subject=subject,
+            # Endnotes, not print footnotes: an email has no pages to float them to.
+            body=Markup(markdown_to_html(body, inline_footnotes=False)),  # noqa: S704 - nh3-clean
             campaign=campaign,
-            count=merge["signatory_count"],
+            count=count,
         ),
         campaign_id=campaign.id,
         target_id=target.id,

@@ -91,6 +91,31 @@ def diff_html(segments: list[Segment]) -> Markup:
     return Markup("").join(parts)
 
 
+def changed_paragraphs(segments: list[Segment]) -> list[list[Segment]]:
+    """Only the paragraphs (blank-line separated) that contain a change, in order.
+
+    A change spanning several paragraphs keeps every one of them, so a deleted block is
+    never shown as if part of it had stayed.
+    """
+    paragraphs: list[list[Segment]] = [[]]
+    for seg in segments:
+        pieces = seg.text.split("\n\n")
+        for number, piece in enumerate(pieces):
+            if number:
+                paragraphs.append([])
+            if piece:
+                paragraphs[-1].append(Segment(seg.op, piece))
+    return [
+        para for para in paragraphs if any(seg.op != "equal" and seg.text.strip() for seg in para)
+    ]
+
+
+def plain_text(segments: list[Segment]) -> str:
+    """Segments as plain text: [-removed-] and {+added+}, the rest unchanged."""
+    marks = {"insert": "{+%s+}", "delete": "[-%s-]", "equal": "%s"}
+    return "".join(marks[seg.op] % seg.text for seg in segments)
+
+
 def word_counts(segments: list[Segment]) -> tuple[int, int]:
     """How many words were added and removed."""
     added = sum(len(re.findall(r"\w+", s.text)) for s in segments if s.op == "insert")

@@ -12,6 +12,7 @@ from ..letters.sandbox import check_template
 from ..models import (
     Blob,
     Campaign,
+    LetterRevision,
     LetterVersion,
     Partner,
     Signature,
@@ -19,8 +20,9 @@ from ..models import (
     Target,
     utcnow,
 )
-from . import audit
+from . import audit, reconsent
 from .campaigns import require_editor
+from .letterhead import look_of
 
 MAX_SUBJECT = 300
 
@@ -81,9 +83,27 @@ def save_draft(campaign: Campaign, user, *, subject: str, body: str) -> LetterVe
     draft.subject = subject
     draft.body = body
     draft.author_id = user.id
+    revision = _keep_revision(draft, user)
     db.session.flush()
-    audit.record("letter.saved", campaign=campaign, user=user, version=draft.number)
+    audit.record(
+        "letter.saved",
+        campaign=campaign,
+        user=user,
+        version=draft.number,
+        revision=revision.id if revision else None,
+    )
     return draft
+
+
+def _keep_revision(draft: LetterVersion, user) -> LetterRevision | None:
+    """Keep this save of the draft; a save that changed nothing adds no revision."""
+    last = draft.revisions[-1] if draft.revisions else None
+    if last is not None and (last.subject, last.body) == (draft.subject, draft.body):
+        return None
+    revision = LetterRevision(subject=draft.subject, body=draft.body, author_id=user.id)
+    draft.revisions.append(revision)
+    db.session.flush()
+    return revision
 
 
 def publish(campaign: Campaign, user) -> LetterVersion:
@@ -110,6 +130,9 @@ def publish(campaign: Campaign, user) -> LetterVersion:
         version=draft.number,
         sha256=draft.content_sha256,
     )
+    if draft.number > 1:
+        # Signers of an earlier text must agree to this one before they count for it.
+        reconsent.request_all(campaign, draft)
     return draft
 
 
@@ -130,7 +153,7 @@ def restore(campaign: Campaign, user, number: int) -> LetterVersion:
         restored_from=source.number,
     )
     campaign.versions.append(draft)
-    db.session.flush()
+    _keep_revision(draft, user)
     audit.record(
         "letter.restored",
         campaign=campaign,
@@ -165,6 +188,7 @@ def target_dict(target: Target) -> dict:
         "organisation": target.organisation,
         "email": target.email,
         "salutation": target.salutation or f"Dear {target.name}",
+        "postal_address": target.postal_address or "",
     }
 
 
@@ -176,13 +200,19 @@ def signatory_dicts(campaign: Campaign) -> list[dict]:
 def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
     """The signatures to list, and how many more count without being listed.
 
+    Only signatures for the published version count: a signer of an earlier text is
+    left out until they re-confirm, unless the organisers chose to list such signers
+    (each then carries "earlier_version", the version they last agreed to). Draft
+    previews use the same rule, so they show the letter as it stands now.
     "Support privately" is counted but never listed; "after delivery" is listed only in
     copies made once the letter is delivered (delivery renders after the status changes).
     """
+    current = published_version(campaign)
     rows = db.session.execute(
-        select(Signature, Partner.tier)
+        select(Signature, Partner.tier, LetterVersion.number)
         .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
         .join(Partner, SignatureRequest.partner_id == Partner.id)
+        .join(LetterVersion, Signature.letter_version_id == LetterVersion.id)
         .where(
             Signature.campaign_id == campaign.id,
             Signature.withdrawn_at.is_(None),
@@ -191,7 +221,10 @@ def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
     )
     delivered = campaign.status == "delivered"
     listed, unlisted = [], 0
-    for sig, tier in rows:
+    for sig, tier, number in rows:
+        earlier = current is not None and sig.letter_version_id != current.id
+        if earlier and not campaign.list_earlier_signers:
+            continue
         if sig.visibility == "private" or (sig.visibility == "after_delivery" and not delivered):
             unlisted += 1
             continue
@@ -202,6 +235,7 @@ def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
                 "title": sig.signer_title,
                 "tier": tier,
                 "logo_sha256": sig.logo_sha256,
+                "earlier_version": number if earlier else None,
             }
         )
     return listed, unlisted
@@ -217,6 +251,7 @@ def letter_data(
     """Everything the letter engine needs, as plain dicts (never ORM objects)."""
     listed, unlisted = _signatories(campaign) if with_signatories else ([], 0)
     return {
+        "look": look_of(campaign),
         "campaign": {
             "title": campaign.title,
             "slug": campaign.slug,

@@ -52,13 +52,17 @@ def new():
 def show(slug):
     """The campaign dashboard: letter, signatures, targets and deliveries."""
     campaign = campaign_or_404(slug)
+    return _show(campaign, TargetForm())
+
+
+def _show(campaign, target_form, status=200):
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
         overview=campaign_overview(campaign),
-        target_form=TargetForm(),
+        target_form=target_form,
         confirm=ConfirmForm(),
-    )
+    ), status
 
 
 @bp.post("/c/<slug>/targets")
@@ -78,6 +82,8 @@ def add_target(slug):
                 organisation=form.organisation.data or "",
                 email=form.email.data,
                 salutation=form.salutation.data or "",
+                postal_address=(form.postal_address.data or "").replace("\r\n", "\n"),
+                fallback_email=form.fallback_email.data or "",
             )
         except Conflict as exc:
             flash(str(exc), "error")
@@ -85,13 +91,7 @@ def add_target(slug):
             db.session.commit()
             flash(f"{form.name.data} added as a target.", "success")
             return redirect(url_for("campaigns.show", slug=slug, _anchor="targets"))
-    return render_template(
-        "campaigns/show.html",
-        campaign=campaign,
-        overview=campaign_overview(campaign),
-        target_form=form,
-        confirm=ConfirmForm(),
-    ), 400
+    return _show(campaign, form, 400)
 
 
 @bp.post("/c/<slug>/targets/<int:target_id>/delete")

@@ -7,10 +7,14 @@ from ..errors import Invalid, NotFound
 from ..services.campaigns import get_campaign
 
 
-def campaign_or_404(slug: str):
-    """The campaign named by the URL, if the current user may see it."""
+def campaign_or_404(slug: str, *, co_leads: bool = False):
+    """The campaign named by the URL, if the current user may see it.
+
+    Deny by default: co-leads only get the pages that opt in with `co_leads=True`
+    (the review pages); every other campaign page is a 404 for them.
+    """
     try:
-        return get_campaign(current_user, slug)
+        return get_campaign(current_user, slug, co_leads=co_leads)
     except NotFound:
         abort(404)
 

@@ -5,6 +5,7 @@ import time
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -12,17 +13,21 @@ from flask import (
     request,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
+from ..extensions import db, limiter
 from ..forms import ConfirmForm, LetterForm
 from ..letters.document import letter_html
+from ..letters.look import csp_allowing_style, style_css
 from ..letters.pdf import html_to_pdf
 from ..letters.sandbox import FIELDS
 from ..services import letters as service
+from ..services import reconsent
 from ..services.campaigns import get_target
 from ..services.diffs import compare_versions
+from ..services.letterhead import look_of
 from .helpers import campaign_or_404, editor_required, field_error
 
 bp = Blueprint("letters", __name__)
@@ -37,15 +42,35 @@ The undersigned organisations
 """
 
 
+def _rate_key() -> str:
+    """Count previews per signed-in user (several organisers may share one office address)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+def _with_letter_style(response, css: str):
+    """Allow exactly the letter's own style block (by hash) on a page that shows it."""
+    response.headers["Content-Security-Policy"] = csp_allowing_style(css)
+    return response
+
+
 def _studio(campaign, form, latest, status=200):
-    return render_template(
-        "letters/edit.html",
-        campaign=campaign,
-        form=form,
-        fields=FIELDS,
-        latest=latest,
-        confirm=ConfirmForm(),
-    ), status
+    response = make_response(
+        render_template(
+            "letters/edit.html",
+            campaign=campaign,
+            form=form,
+            fields=FIELDS,
+            latest=latest,
+            confirm=ConfirmForm(),
+            reconsent_count=reconsent.publish_count(campaign),
+        ),
+        status,
+    )
+    # Live preview puts the letter into an iframe's srcdoc, which runs under this page's
+    # policy, so the page must allow the letter's style block too.
+    return _with_letter_style(response, style_css(look_of(campaign)))
 
 
 @bp.route("/c/<slug>/letter", methods=["GET", "POST"])
@@ -101,14 +126,18 @@ def preview(slug):
         abort(404)
     target = _target_from(campaign, request.args.get("target"))
     try:
-        html = letter_html(service.letter_data(campaign, version, target))
+        data = service.letter_data(campaign, version, target)
+        html = letter_html(data)
     except Invalid as exc:
         return _preview_error(campaign, exc)
-    return html
+    return _with_letter_style(make_response(html), style_css(data.get("look")))
 
 
-def _draft_html(campaign) -> tuple[str, float]:
-    """Render the posted, unsaved text with the PDF's pipeline; raises Invalid."""
+def _draft_html(campaign) -> tuple[str, str, float]:
+    """Render the posted, unsaved text with the PDF's pipeline: HTML, its style block, ms.
+
+    Raises Invalid.
+    """
     form = LetterForm()
     if not form.validate_on_submit():
         name, errors = next(iter(form.errors.items()))
@@ -117,31 +146,33 @@ def _draft_html(campaign) -> tuple[str, float]:
     started = time.perf_counter()
     data = service.draft_letter_data(campaign, form.subject.data, form.body.data, target)
     html = letter_html(data)
-    return html, (time.perf_counter() - started) * 1000
+    return html, style_css(data.get("look")), (time.perf_counter() - started) * 1000
 
 
 @bp.post("/c/<slug>/letter/preview")
+@limiter.limit(lambda: current_app.config["PREVIEW_RATE_LIMIT"], key_func=_rate_key)
 @login_required
 def preview_draft(slug):
     """Live preview: the posted text rendered exactly as the PDF would be, nothing saved."""
     campaign = campaign_or_404(slug)
     try:
-        html, ms = _draft_html(campaign)
+        html, css, ms = _draft_html(campaign)
     except Invalid as exc:
         return _preview_error(campaign, exc)
-    response = make_response(html)
+    response = _with_letter_style(make_response(html), css)
     response.headers["Server-Timing"] = f"render;dur={ms:.1f}"
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.post("/c/<slug>/letter/preview.pdf")
+@limiter.limit(lambda: current_app.config["PREVIEW_PDF_RATE_LIMIT"], key_func=_rate_key)
 @login_required
 def preview_pdf(slug):
     """The posted text as a draft PDF, shown in the browser; nothing saved."""
     campaign = campaign_or_404(slug)
     try:
-        html, _ms = _draft_html(campaign)
+        html, _css, _ms = _draft_html(campaign)
         pdf = html_to_pdf(html, images=service.letter_images(html))
     except Invalid as exc:
         return _preview_error(campaign, exc)

@@ -15,7 +15,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, ForwardForm, SignForm
 from ..letters.document import letter_html
-from ..services import public_signing
+from ..services import public_signing, reconsent
 from ..services import signing as service
 from ..services.letters import letter_data, published_version
 from ..services.partners import signing_url
@@ -55,6 +55,8 @@ def _page(req, token, form, status=200, forward_form=None):
     if version is None:
         abort(404)
     form.contact_consent.label.text = service.consent_text(campaign)
+    is_open = service.can_change(req)
+    waiting = reconsent.pending(req.signature, campaign) if is_open else None
     return render_template(
         "signing/sign.html",
         req=req,
@@ -64,7 +66,9 @@ def _page(req, token, form, status=200, forward_form=None):
         form=form,
         forward_form=forward_form or ForwardForm(formdata=None),
         withdraw_form=ConfirmForm(formdata=None),
-        open=service.can_change(req),
+        open=is_open,
+        pending=waiting,
+        changes=reconsent.version_changes(waiting["signed"], version) if waiting else None,
     ), status
 
 
@@ -142,6 +146,32 @@ def withdraw(token):
                 "Your signature has been withdrawn. You can sign again while signing is open.",
                 "info",
             )
+    return redirect(url_for("signing.show", token=token))
+
+
+@bp.post("/s/<token>/reconfirm")
+def reconfirm(token):
+    """Still sign after the letter changed: the signature then counts for the new text."""
+    req = _request(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        sig = reconsent.reconfirm(
+            req, _int(request.form.get("version_id")), link_url=signing_url(token)
+        )
+    except Invalid as exc:
+        db.session.rollback()
+        flash(f"We could not record your answer: {exc.reason}.", "error")
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(
+            f"Thank you: {sig.organisation} still signs, now for version "
+            f"{sig.letter_version.number} of the letter.",
+            "success",
+        )
     return redirect(url_for("signing.show", token=token))
 
 
