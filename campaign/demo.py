@@ -100,6 +100,13 @@ SIGNERS = [
 PALETTE = ["#1f4e79", "#7a2e3a", "#2f6b4f", "#5b3f8c", "#8a5a00", "#2d5f73", "#6b2f6b"]
 
 
+NOT_YET_INVITED = (
+    ("Riverside Tenants Union", "local"),
+    ("Lakeshore Civil Liberties Fund", "state"),
+    ("Campus Free Speech Project", "national"),
+)
+
+
 def _logo(name: str, colour: str) -> bytes:
     """A simple generated logo: the organisation's initials on a coloured badge."""
     initials = "".join(w[0] for w in name.replace("&", "").split() if w[0].isupper())[:3]
@@ -200,6 +207,15 @@ def load_demo() -> dict:
             user_agent="demo loader",
             version_id=version.id,
             link_url=partners.signing_url(links[partner.id]),
+        )
+    # A few partners added but not yet invited, so "Review and send invitations" has a
+    # dry run to show.
+    for name, tier in NOT_YET_INVITED:
+        domain = "".join(ch for ch in name.lower() if ch.isalnum())[:24] + ".example"
+        partners.add_partner(
+            campaign,
+            user,
+            {"organisation": name, "contact_email": f"hello@{domain}", "tier": tier},
         )
     pending = added[30]
     return {

@@ -15,34 +15,41 @@ def get_revision(campaign: Campaign, revision_id: int) -> LetterRevision:
     return revision
 
 
+def _starting_point(version: LetterVersion):
+    """What a version's first save started from: the version before it, if any."""
+    earlier = [v for v in version.campaign.versions if v.number < version.number]
+    if version.restored_from is not None:
+        earlier = [v for v in earlier if v.number == version.restored_from] or earlier
+    return earlier[-1] if earlier else None
+
+
 def history(campaign: Campaign, number: int) -> tuple[LetterVersion, list[dict]]:
-    """A version's saves, newest first, each with its word counts against the save before."""
+    """A version's saves, newest first, each with its word counts against the one before."""
     version = get_version(campaign, number)
-    rows, previous = [], None
+    rows, previous = [], _starting_point(version)
     for revision in version.revisions:
-        if previous is None:
-            added, removed = word_counts(word_diff("", revision.subject + "\n" + revision.body))
-            removed = 0
-        else:
-            segments = word_diff(previous.subject, revision.subject) + word_diff(
-                previous.body, revision.body
-            )
-            added, removed = word_counts(segments)
+        diff = compare(previous, revision)
         rows.append(
-            {"revision": revision, "previous": previous, "added": added, "removed": removed}
+            {
+                "revision": revision,
+                "previous": previous,
+                "added": diff["added"],
+                "removed": diff["removed"],
+            }
         )
         previous = revision
     return version, list(reversed(rows))
 
 
-def compare(old: LetterRevision | None, new: LetterRevision) -> dict:
-    """The word diff from one save to the next (from nothing, for the first save)."""
+def compare(old, new: LetterRevision) -> dict:
+    """The word diff from the text before (a save or a version; nothing at first) to a save."""
     old_subject, old_body = (old.subject, old.body) if old else ("", "")
     subject = word_diff(old_subject, new.subject)
     body = word_diff(old_body, new.body)
     added, removed = word_counts(subject + body)
     return {
         "old": old,
+        "old_label": _label(old),
         "new": new,
         "subject": diff_html(subject),
         "body": diff_html(body),
@@ -52,10 +59,18 @@ def compare(old: LetterRevision | None, new: LetterRevision) -> dict:
     }
 
 
-def previous_of(revision: LetterRevision) -> LetterRevision | None:
-    """The save just before this one in the same version, if any."""
+def _label(old) -> str:
+    if old is None:
+        return "The first save of the letter"
+    if isinstance(old, LetterVersion):
+        return f"Against version {old.number}, which this draft started from"
+    return "Against the save before it"
+
+
+def previous_of(revision: LetterRevision):
+    """The text just before this save: the save before it, or the version it started from."""
     earlier = [r for r in revision.version.revisions if r.id < revision.id]
-    return earlier[-1] if earlier else None
+    return earlier[-1] if earlier else _starting_point(revision.version)
 
 
 def restore_revision(campaign: Campaign, user, revision_id: int) -> LetterVersion:

@@ -69,8 +69,8 @@ def _show(campaign, target_form, status=200):
 @login_required
 def add_target(slug):
     """Add a target (recipient) to the campaign."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     form = TargetForm()
     if form.validate_on_submit():
         try:
@@ -98,8 +98,8 @@ def add_target(slug):
 @login_required
 def remove_target(slug, target_id):
     """Remove a target before delivery."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if ConfirmForm().validate_on_submit():
         try:
             service.remove_target(campaign, current_user, target_id)
@@ -115,8 +115,8 @@ def remove_target(slug, target_id):
 @login_required
 def close(slug):
     """Stop accepting signatures."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if ConfirmForm().validate_on_submit():
         try:
             service.close_signing(campaign, current_user)
@@ -132,8 +132,8 @@ def close(slug):
 @login_required
 def reopen(slug):
     """Accept signatures again."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if ConfirmForm().validate_on_submit():
         try:
             service.reopen_signing(campaign, current_user)
@@ -149,8 +149,8 @@ def reopen(slug):
 @login_required
 def deliver(slug):
     """Confirm and deliver the signed letter to every target."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     form = ConfirmForm()
     problem = None
     try:

@@ -16,9 +16,9 @@ bp = Blueprint("letterhead", __name__)
 @login_required
 def settings(slug):
     """Lead organisation, logo, accent colour, paper, margins and signature block style."""
-    editor_required()
     # Co-leads only review the draft: campaign_or_404 finds no campaign for them.
     campaign = campaign_or_404(slug)
+    editor_required()
     form = LetterheadForm(obj=campaign)
     if form.validate_on_submit():
         upload = form.logo.data

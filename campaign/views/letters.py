@@ -187,8 +187,8 @@ def preview_pdf(slug):
 @login_required
 def publish(slug):
     """Freeze the draft and open the campaign for signatures."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if ConfirmForm().validate_on_submit():
         try:
             version = service.publish(campaign, current_user)
@@ -233,8 +233,8 @@ def versions(slug):
 @login_required
 def restore(slug, number):
     """Copy an older version's text into a new draft."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

@@ -43,8 +43,8 @@ def _back(slug):
 @login_required
 def link(slug):
     """Turn the public link on or off, or give it a new address."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if ConfirmForm().validate_on_submit():
         action = request.form.get("action")
         try:
@@ -65,8 +65,8 @@ def link(slug):
 @login_required
 def decide(slug, request_id, decision):
     """Approve or reject one confirmed sign-up."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     form = RejectForm() if decision == "reject" else ConfirmForm()
     if not form.validate_on_submit():
         flash("To reject a sign-up, say why: the signer is told.", "error")
@@ -98,8 +98,8 @@ def decide(slug, request_id, decision):
 @login_required
 def sources(slug, action):
     """Block an email domain or IP, or invalidate every signature that came from one."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     form = SourceForm()
     if not form.validate_on_submit():
         flash("Give an email domain or an IP address.", "error")

@@ -72,8 +72,8 @@ def show(slug, email_id):
 @login_required
 def retry(slug, email_id):
     """Send a failed (or unknown) email again."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

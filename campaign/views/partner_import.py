@@ -57,8 +57,8 @@ def _preview_page(campaign, sheet, mapping, *, status=200, problem=None):
 @login_required
 def upload(slug):
     """Step 1: read the uploaded file and show the preview with guessed columns."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     form = ImportForm()
     if form.validate_on_submit():
         upload_file = form.file.data
@@ -75,8 +75,8 @@ def upload(slug):
 @login_required
 def preview(slug):
     """Step 2: show the preview again under the organiser's column choices."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     sheet = _posted_sheet(campaign)
     if sheet is None:
         return redirect(url_for("partners.index", slug=slug, _anchor="import"))
@@ -87,8 +87,8 @@ def preview(slug):
 @login_required
 def confirm(slug):
     """Step 3: import every row in one transaction, or nothing and the list of problems."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     sheet = _posted_sheet(campaign)
     if sheet is None:
         return redirect(url_for("partners.index", slug=slug, _anchor="import"))

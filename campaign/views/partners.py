@@ -48,8 +48,8 @@ def index(slug):
 @login_required
 def add(slug):
     """Add one partner."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     form = PartnerForm()
     if form.validate_on_submit():
         try:
@@ -69,8 +69,8 @@ def add(slug):
 @login_required
 def invite_preview(slug):
     """The dry run: who would be invited, who is skipped, and the email they would get."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     try:
         limit = sends.parse_limit(request.args.get("limit"))
     except Invalid as exc:
@@ -88,8 +88,8 @@ def invite_preview(slug):
 @login_required
 def invite(slug):
     """Send personal links to the partners the dry run showed (the first N, if limited)."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if not ConfirmForm().validate_on_submit():
         flash("The form expired; please check the list and confirm again.", "error")
         return redirect(url_for("partners.invite_preview", slug=slug))
@@ -118,8 +118,8 @@ def invite(slug):
 @login_required
 def reissue(slug, partner_id):
     """Kill a partner's link and email them a new one."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     partner = service.get_partner(campaign, partner_id)
     if ConfirmForm().validate_on_submit():
         try:
@@ -139,8 +139,8 @@ def reissue(slug, partner_id):
 @login_required
 def revoke(slug, partner_id):
     """Kill a partner's link at once, without sending a new one."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     partner = service.get_partner(campaign, partner_id)
     if ConfirmForm().validate_on_submit():
         try:
@@ -157,8 +157,8 @@ def revoke(slug, partner_id):
 @login_required
 def set_reminders(slug):
     """Change on which days before the deadline unsigned partners are reminded."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     form = ReminderForm()
     if form.validate_on_submit():
         try:

@@ -8,7 +8,7 @@ from ..forms import PublicSignForm
 from ..services import public_signing as service
 from ..services.letters import published_version
 from ..services.signing import consent_text
-from .helpers import field_error
+from .helpers import field_error, letter_response
 
 bp = Blueprint("public", __name__)
 # The public form is the obvious target for scripted sign-ups: limit it per IP.
@@ -50,11 +50,10 @@ def show(token):
 @bp.get("/p/<token>/letter")
 def letter(token):
     """The letter as printed, for the frame on the public page."""
-    from ..letters.document import letter_html
     from ..services.letters import letter_data
 
     campaign = _campaign(token)
-    return letter_html(letter_data(campaign, published_version(campaign), None))
+    return letter_response(letter_data(campaign, published_version(campaign), None))
 
 
 @bp.post("/p/<token>")

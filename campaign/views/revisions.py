@@ -42,8 +42,8 @@ def history(slug, number):
 @login_required
 def restore(slug, revision_id):
     """Make an earlier save the working draft again (as a new save; nothing is lost)."""
-    editor_required()
     campaign = campaign_or_404(slug)
+    editor_required()
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

@@ -14,12 +14,11 @@ from flask import (
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, ForwardForm, SignForm
-from ..letters.document import letter_html
 from ..services import public_signing, reconsent
 from ..services import signing as service
 from ..services.letters import letter_data, published_version
 from ..services.partners import signing_url
-from .helpers import field_error
+from .helpers import field_error, letter_response
 
 bp = Blueprint("signing", __name__)
 # Links are unguessable, but a per-IP limit also stops scripted floods of signatures.
@@ -99,7 +98,7 @@ def letter(token):
     version = published_version(req.partner.campaign)
     if version is None:
         abort(404)
-    return letter_html(letter_data(req.partner.campaign, version, None))
+    return letter_response(letter_data(req.partner.campaign, version, None))
 
 
 @bp.post("/s/<token>")

@@ -125,3 +125,41 @@ def test_diff_view_shows_a_saved_change(studio, live_server):
     expect(page.locator(".diff-body del")).to_have_text("end")
     expect(page.locator(".diff-body ins")).to_have_text("stop")
     assert not problems, problems
+
+
+def test_revising_a_signed_letter_collects_a_reconfirmation_in_the_browser(
+    studio, live_server, browser
+):
+    import re
+
+    from campaign.extensions import db
+    from campaign.models import OutboundEmail, Signature
+
+    page, c, problems = studio
+    owner = c.members[0].user
+    partner = f.sign(c, owner, f.partner(c, owner, name="Harbor City Copwatch"))
+    page.reload()
+    page.fill("#body", page.input_value("#body").replace("to stop", "to stop at once"))
+    page.click("button:has-text('Save draft')")
+    expect(page.locator(".reconsent-note")).to_contain_text(
+        "1 organisation signed an earlier version; publishing asks it to re-confirm."
+    )
+    page.click("button:has-text('Publish version 2')")
+    expect(page.locator("body")).to_contain_text("Version 2 is published")
+
+    db.session.expire_all()
+    email = db.session.scalar(db.select(OutboundEmail).where(OutboundEmail.kind == "reconsent"))
+    assert "{+ at once+}" in email.text_body
+    link = re.search(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]+", email.text_body).group(0)
+    signer = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
+    signer.goto(link)
+    expect(signer.locator(".diff-body ins")).to_have_text(" at once")
+    signer.click("button:has-text('I still sign')")
+    expect(signer.locator("body")).to_contain_text("version 2")
+    db.session.expire_all()
+    sig = db.session.scalar(
+        db.select(Signature).where(Signature.organisation == partner.organisation)
+    )
+    assert [h.how for h in sig.history] == ["signed", "reconfirmed"]
+    assert sig.letter_version.number == 2
+    assert problems == []

@@ -259,3 +259,23 @@ def test_co_leads_cannot_reach_the_letterhead(client, app):
     db.session.commit()
     f.login(client, co_lead)
     assert client.get(_url(c)).status_code == 404
+
+
+def test_the_letter_pages_partners_open_allow_exactly_their_style_block(client, app):
+    from campaign.services import public_signing
+
+    u = f.user()
+    c = f.published(u)
+    c.accent_colour = "#8a1538"
+    f.commit()
+    token = f.invited(c, u, f.partner(c, u))
+    public = public_signing.set_enabled(c, u, True).token
+    f.commit()
+    for url in (f"/s/{token}/letter", f"/p/{public}/letter"):
+        resp = client.get(url)
+        html = resp.get_data(as_text=True)
+        blocks = STYLE_RE.findall(html)
+        assert len(blocks) == 1 and "#8a1538" in blocks[0], url
+        # Only that block: the rest of the policy stays as strict as everywhere else.
+        assert _hashes(resp.headers["Content-Security-Policy"]) == [_sha(blocks[0])], url
+        assert "'unsafe-inline'" not in resp.headers["Content-Security-Policy"]

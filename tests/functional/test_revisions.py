@@ -120,3 +120,17 @@ def test_another_campaigns_save_is_not_found(client, app, submit):
             db.select(LetterVersion).where(LetterVersion.campaign_id == c.id)
         )
     ]
+
+
+def test_the_first_save_of_a_new_version_is_compared_with_the_version_before(
+    client, app, submit
+):
+    u = f.user()
+    c = f.published(u, body="We ask you to stop selling.")
+    f.login(client, u)
+    _save(submit, c, "Stop selling face surveillance", "We ask you to stop selling today.")
+    html = client.get(f"/c/{c.slug}/letter/versions/2/saves").get_data(as_text=True)
+    assert "Against version 1, which this draft started from" in html
+    assert "+1</ins> <del>−0</del> words against version 1" in html
+    # Only the new word is marked, not the whole letter.
+    assert "<ins> today</ins>" in html and "<ins>We" not in html
