@@ -122,9 +122,7 @@ def test_another_campaigns_save_is_not_found(client, app, submit):
     ]
 
 
-def test_the_first_save_of_a_new_version_is_compared_with_the_version_before(
-    client, app, submit
-):
+def test_the_first_save_of_a_new_version_is_compared_with_the_version_before(client, app, submit):
     u = f.user()
     c = f.published(u, body="We ask you to stop selling.")
     f.login(client, u)
