@@ -166,7 +166,10 @@ def restore(campaign: Campaign, user, number: int) -> LetterVersion:
 
 
 def active_signatures(campaign: Campaign) -> list[Signature]:
-    """Signatures that count: not withdrawn, from links that were not revoked."""
+    """Live signatures, on any version: not withdrawn, from links that were not revoked.
+
+    Which of them the letter lists depends on the version each counts for (_signatories).
+    """
     stmt = (
         select(Signature)
         .join(SignatureRequest, Signature.request_id == SignatureRequest.id)

@@ -9,7 +9,6 @@ Signature.history for good.
 
 from flask import render_template
 from markupsafe import Markup
-from sqlalchemy import select
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
@@ -30,21 +29,6 @@ from .partners import rotate_token, signing_url
 #: Request statuses whose signature a signer may still re-confirm (public sign-ups may
 #: be awaiting confirmation or review and still hold a signature on an earlier text).
 ANSWERABLE = ("signed", "pending", "unconfirmed")
-
-
-def _active(campaign: Campaign) -> list[Signature]:
-    """Signatures that count now (not withdrawn, request signed), in any visibility."""
-    stmt = (
-        select(Signature)
-        .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
-        .where(
-            Signature.campaign_id == campaign.id,
-            Signature.withdrawn_at.is_(None),
-            SignatureRequest.status == "signed",
-        )
-        .order_by(Signature.id)
-    )
-    return list(db.session.scalars(stmt))
 
 
 def plain_diff(old: str, new: str) -> str:
@@ -124,7 +108,8 @@ def request_all(campaign: Campaign, version: LetterVersion) -> int:
     address that unsubscribed or reported spam keeps its old link instead: the email is
     still recorded in the outbox (as suppressed, never sent) so organisers can see why.
     """
-    sigs = [s for s in _active(campaign) if s.letter_version_id != version.id]
+    live = letter_service.active_signatures(campaign)
+    sigs = [s for s in live if s.letter_version_id != version.id]
     if not sigs:
         return 0
     blocked = suppressed([s.signer_email for s in sigs])
@@ -236,4 +221,4 @@ def publish_count(campaign: Campaign) -> int:
     if latest is None or latest.is_published:
         return 0
     # Nobody can have signed the unpublished draft, so every counted signature is asked.
-    return len(_active(campaign))
+    return len(letter_service.active_signatures(campaign))
