@@ -36,7 +36,8 @@ def redis_queue(app, monkeypatch):
     return url, name
 
 
-def _work(app, url, queue):
+def _flask(app, url, queue, *args) -> subprocess.CompletedProcess:
+    """Run a `flask` command in its own process against this test's database and queue."""
     env = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -47,7 +48,7 @@ def _work(app, url, queue):
     }
     env.pop("SENDGRID_API_KEY", None)
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst"],
+        [sys.executable, "-m", "flask", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -55,6 +56,11 @@ def _work(app, url, queue):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def _work(app, url, queue):
+    _flask(app, url, queue, "worker", "--burst")
 
 
 def test_invitations_wait_in_redis_until_a_worker_sends_them(app, redis_queue):
@@ -94,23 +100,7 @@ def test_the_rq_scheduler_queues_tick_and_the_worker_sends_due_reminders(app, re
     c = f.published(u, deadline=utcnow() + timedelta(days=6))
     f.invited(c, u, f.partner(c, u))
     _work(app, url, queue)  # sends the invitation
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": url,
-        "RQ_QUEUE": queue,
-        "SECRET_KEY": "worker-test",
-        "FLASK_APP": "app",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "scheduler", "--once"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = _flask(app, url, queue, "scheduler", "--once")
     assert "queued 1 tick" in result.stdout
     db.session.expire_all()
     assert (
