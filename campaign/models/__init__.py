@@ -12,9 +12,11 @@ from .campaigns import (
     ReviewComment,
     Target,
 )
+from .evidence import IssuedDocument
 from .files import Blob, RenderedLetter
 from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, WebhookBatch
 from .public import BlockedSource, PublicLink
+from .responses import Alert, InboundAttachment, InboundReply
 from .signing import (
     REFUSED_STATUSES,
     REQUEST_STATUSES,
@@ -29,6 +31,10 @@ from .signing import (
 from .users import MEMBER_ROLES, ROLES, CampaignMember, CoLeadInvite, User
 
 __all__ = [
+    "Alert",
+    "InboundAttachment",
+    "InboundReply",
+    "IssuedDocument",
     "MEMBER_ROLES",
     "PAGE_SIZES",
     "SIGNATURE_STYLES",

@@ -167,6 +167,8 @@ class Target(db.Model):
     postal_address: Mapped[str] = mapped_column(Text, default="")
     #: Where the letter goes if delivery to `email` bounces.
     fallback_email: Mapped[str] = mapped_column(String(254), default="")
+    #: When the target first answered (a reply matched to their copy).
+    responded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="targets")

@@ -52,6 +52,12 @@ class OutboundEmail(db.Model):
     attachment_name: Mapped[str | None] = mapped_column(String(200))
     target_id: Mapped[int | None] = mapped_column(ForeignKey("targets.id", ondelete="SET NULL"))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    #: Where replies go (a target's per-copy reply address); None: the sender.
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    #: The email whose bounce or drop this one replaces (a target's fallback address).
+    fallback_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_emails.id", ondelete="SET NULL")
+    )
     #: queued -> sending -> sent -> processed/delivered/...; see PROGRESS and TERMINAL.
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     #: "local" (the in-app outbox) or "sendgrid".

@@ -136,6 +136,8 @@ class Signature(db.Model):
     #: The exact consent wording the signer agreed to for sharing contact details ("" if not).
     contact_consent: Mapped[str] = mapped_column(Text, default="")
     contact_consent_at: Mapped[datetime | None]
+    #: The signer asked to hear when a target replies (and about follow-ups).
+    wants_updates: Mapped[bool] = mapped_column(default=False)
     #: listed, after_delivery or private; see VISIBILITY.
     visibility: Mapped[str] = mapped_column(String(16), default="listed")
     ip: Mapped[str] = mapped_column(String(64), default="")
