@@ -3,6 +3,11 @@
 Each entry stores the hash of the previous entry and a hash over that plus its own
 content, so editing, deleting or reordering any row breaks every hash after it.
 `verify_chain` recomputes the chain and names the first entry that does not match.
+
+Deleting the newest entries leaves a shorter chain that is still consistent. Every
+document the instance issues (a sealed PDF, the audit certificate) records the hash the
+chain ended with at that moment, outside the chain; verification checks that each of
+those hashes is still in the chain, so a cut after any issued document is found too.
 """
 
 import hashlib
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import AuditEvent, Campaign, utcnow
+from ..models import AuditEvent, Campaign, IssuedDocument, utcnow
 
 
 def _content(event: AuditEvent) -> str:
@@ -76,11 +81,26 @@ class ChainReport:
     entries: int
     broken: AuditEvent | None = None
     reason: str = ""
+    #: An issued document certifying a chain entry that is no longer there.
+    cut_after: IssuedDocument | None = None
 
     @property
     def ok(self) -> bool:
-        """Whether every entry matched."""
-        return self.broken is None
+        """Whether every entry matched and nothing certified has gone missing."""
+        return self.broken is None and self.cut_after is None
+
+
+def head_sha256(campaign: Campaign) -> str:
+    """The hash the campaign's chain ends with now ("" for an empty chain)."""
+    return (
+        db.session.scalar(
+            select(AuditEvent.entry_sha256)
+            .where(AuditEvent.campaign_id == campaign.id, AuditEvent.seq.is_not(None))
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+        or ""
+    )
 
 
 def verify_chain(campaign: Campaign) -> ChainReport:
@@ -99,4 +119,26 @@ def verify_chain(campaign: Campaign) -> ChainReport:
         if event.entry_sha256 != entry_hash(event):
             return ChainReport(len(events), event, "its content was changed after it was written")
         previous = event.entry_sha256
+    return _check_anchors(campaign, events)
+
+
+def _check_anchors(campaign: Campaign, events: list[AuditEvent]) -> ChainReport:
+    """Every chain head an issued document recorded must still be in the chain."""
+    present = {event.entry_sha256 for event in events}
+    documents = db.session.scalars(
+        select(IssuedDocument)
+        .where(IssuedDocument.campaign_id == campaign.id, IssuedDocument.audit_head_sha256 != "")
+        .order_by(IssuedDocument.made_at.desc())
+    ).all()
+    for document in documents:
+        if document.audit_head_sha256 not in present:
+            tail = events[-1] if events else None
+            return ChainReport(
+                len(events),
+                tail,
+                f"entries were removed: the {document.kind} {document.code} made "
+                f"{document.made_at:%Y-%m-%d %H:%M} UTC certified entry "
+                f"{document.audit_head_sha256[:16]}…, which is no longer in the chain",
+                cut_after=document,
+            )
     return ChainReport(len(events))

@@ -117,3 +117,44 @@ def test_concurrent_appends_do_not_fork_the_chain(app):
     assert report.ok, report.reason
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
     assert actions.count("test.concurrent") == 4
+
+
+def test_removing_the_newest_entries_is_caught_by_an_issued_documents_anchor(app):
+    from campaign.models import IssuedDocument
+    from campaign.services.audit import head_sha256
+
+    u = f.user()
+    c = f.published(u)
+    f.sign(c, u, f.partner(c, u))
+    # A sealed PDF was issued now: it remembers where the chain ended.
+    db.session.add(
+        IssuedDocument(
+            sha256="a" * 64,
+            code="TESTCODE01",
+            campaign_id=c.id,
+            version_number=1,
+            letter_sha256="b" * 64,
+            signatory_count=1,
+            audit_head_sha256=head_sha256(c),
+        )
+    )
+    # The chain goes on after the document: a partner added, invited and signing.
+    f.sign(c, u, f.partner(c, u))
+    assert verify_chain(c).ok
+
+    # Someone deletes the newest four entries: what is left is still a consistent chain,
+    # but it no longer reaches the entry the document certified.
+    newest = db.session.scalars(
+        db.select(AuditEvent.id)
+        .where(AuditEvent.campaign_id == c.id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(4)
+    ).all()
+    db.session.execute(db.delete(AuditEvent).where(AuditEvent.id.in_(newest)))
+    db.session.commit()
+    report = verify_chain(c)
+    assert not report.ok
+    assert report.cut_after.code == "TESTCODE01"
+    assert "entries were removed" in report.reason and "TESTCODE01" in report.reason
+    result = app.test_cli_runner().invoke(args=["audit", "verify", c.slug])
+    assert result.exit_code == 1 and "entries were removed" in result.output
