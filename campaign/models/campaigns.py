@@ -43,6 +43,8 @@ class Campaign(db.Model):
     #: After a revision, list signers of earlier versions who have not re-confirmed
     #: (marked as such) instead of leaving them out.
     list_earlier_signers: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Co-leads see only the partners they added, unless the lead shares the whole list.
+    coleads_see_all_partners: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]

@@ -48,9 +48,13 @@ class Partner(db.Model):
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     #: "invited" by organisers, or "public" when it signed up through the public link.
     source: Mapped[str] = mapped_column(String(16), default="invited")
+    #: Who put the organisation on the list: a co-lead's own network, or (None or an
+    #: organiser) the lead's. Co-leads see and manage the partners they added.
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     campaign: Mapped["Campaign"] = relationship()  # noqa: F821
+    added_by: Mapped["User | None"] = relationship()  # noqa: F821
     requests: Mapped[list["SignatureRequest"]] = relationship(
         back_populates="partner",
         cascade="all, delete-orphan",

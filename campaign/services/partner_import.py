@@ -18,7 +18,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import Campaign, Partner
 from . import audit
-from .campaigns import require_editor
+from .coalition import require_manager
 from .duplicates import Flag, find_flags
 from .partners import clean_partner_fields
 
@@ -210,14 +210,14 @@ def select_partners(campaign: Campaign):
 
 def commit_preview(campaign: Campaign, user, preview: Preview, *, skip_flagged: bool) -> list:
     """Import a clean preview in the current transaction: all rows, or none."""
-    require_editor(user)
+    require_manager(user, campaign)
     if preview.errors:
         raise ImportRejected(preview.errors)
     skip = preview.flagged_lines if skip_flagged else set()
     rows = [row for line, row in preview.rows if line not in skip]
     if not rows:
         raise Invalid("file", "has no partner rows left to import")
-    partners = [Partner(campaign_id=campaign.id, **row) for row in rows]
+    partners = [Partner(campaign_id=campaign.id, added_by_id=user.id, **row) for row in rows]
     db.session.add_all(partners)
     db.session.flush()
     audit.record(

@@ -15,7 +15,7 @@ from ..mail.outbox import BatchItem, queue_batch
 from ..mail.suppression import unsubscribe_url
 from ..models import TIERS, Campaign, Partner, SignatureRequest, utcnow
 from . import audit
-from .campaigns import require_editor
+from .coalition import require_manager
 from .duplicates import find_flags
 
 
@@ -67,7 +67,7 @@ def add_partner(
     campaign: Campaign, user, fields: dict, *, allow_duplicate: bool = False
 ) -> Partner:
     """Add one partner organisation; a likely duplicate needs the organiser's say-so."""
-    require_editor(user)
+    require_manager(user, campaign)
     clean = clean_partner_fields(fields)
     if clean["contact_email"].lower() in _existing_emails(campaign):
         raise Invalid("contact_email", "this address is already on the partner list")
@@ -80,7 +80,7 @@ def add_partner(
                     f'looks like {flag.other} ({flag.reason}); tick "Add anyway" if it is '
                     "a different organisation",
                 )
-    partner = Partner(campaign_id=campaign.id, **clean)
+    partner = Partner(campaign_id=campaign.id, added_by_id=user.id, **clean)
     db.session.add(partner)
     db.session.flush()
     audit.record("partner.added", campaign=campaign, user=user, organisation=partner.organisation)
@@ -197,7 +197,7 @@ def invitation_text(campaign: Campaign, values: dict[str, str]) -> str:
 
 def invite(campaign: Campaign, user, partners: list[Partner]) -> dict[int, str]:
     """Issue links and queue invitation emails (sent after the commit); return the tokens."""
-    require_editor(user)
+    require_manager(user, campaign, partners)
     if campaign.status != "open":
         raise Conflict("Publish the letter to open the campaign before inviting partners.")
 

@@ -23,9 +23,12 @@ def parse_limit(raw: str | None) -> int | None:
     return int(raw)
 
 
-def invitation_plan(campaign: Campaign, limit: int | None = None) -> dict:
-    """What "Send invitations" would do now: recipients, skipped addresses and the email."""
-    pending = uninvited(campaign)
+def invitation_plan(campaign: Campaign, limit: int | None = None, access=None) -> dict:
+    """What "Send invitations" would do now: recipients, skipped addresses and the email.
+
+    With a co-lead's `access`, only the partners they added (their own network).
+    """
+    pending = [p for p in uninvited(campaign) if access is None or access.owns(p)]
     blocked = suppressed([p.contact_email for p in pending])
     skipped = [
         (p, reason(blocked[p.contact_email.lower()]))

@@ -7,8 +7,8 @@ from ..errors import Invalid
 from ..extensions import db
 from ..forms import ConfirmForm, ImportForm
 from ..services import partner_import as service
-from .helpers import campaign_or_404, editor_required, field_error
-from .partners import partners_page
+from .helpers import field_error
+from .partners import campaign_and_access, partners_page
 
 bp = Blueprint("partner_import", __name__)
 
@@ -57,8 +57,7 @@ def _preview_page(campaign, sheet, mapping, *, status=200, problem=None):
 @login_required
 def upload(slug):
     """Step 1: read the uploaded file and show the preview with guessed columns."""
-    campaign = campaign_or_404(slug)
-    editor_required()
+    campaign, access = campaign_and_access(slug, manage=True)
     form = ImportForm()
     if form.validate_on_submit():
         upload_file = form.file.data
@@ -68,15 +67,14 @@ def upload(slug):
             field_error(form, exc)
         else:
             return _preview_page(campaign, sheet, service.guess_mapping(sheet.headers))
-    return partners_page(campaign, import_form=form, status=400)
+    return partners_page(campaign, access, import_form=form, status=400)
 
 
 @bp.post("/c/<slug>/partners/import/preview")
 @login_required
 def preview(slug):
     """Step 2: show the preview again under the organiser's column choices."""
-    campaign = campaign_or_404(slug)
-    editor_required()
+    campaign, _access = campaign_and_access(slug, manage=True)
     sheet = _posted_sheet(campaign)
     if sheet is None:
         return redirect(url_for("partners.index", slug=slug, _anchor="import"))
@@ -87,8 +85,7 @@ def preview(slug):
 @login_required
 def confirm(slug):
     """Step 3: import every row in one transaction, or nothing and the list of problems."""
-    campaign = campaign_or_404(slug)
-    editor_required()
+    campaign, _access = campaign_and_access(slug, manage=True)
     sheet = _posted_sheet(campaign)
     if sheet is None:
         return redirect(url_for("partners.index", slug=slug, _anchor="import"))

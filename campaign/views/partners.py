@@ -1,24 +1,59 @@
 """The partner list: adding, importing and inviting partner organisations."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from collections import Counter
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..forms import ConfirmForm, ImportForm, PartnerForm, ReminderForm
+from ..services import coalition, reminders, sends, signing
 from ..services import partners as service
-from ..services import reminders, sends, signing
 from ..services.dashboard import campaign_overview
 from ..services.duplicates import find_flags
 from ..services.partner_import import COLUMNS
-from .helpers import campaign_or_404, editor_required, field_error
+from .helpers import campaign_or_404, field_error
 
 bp = Blueprint("partners", __name__)
 
 
-def partners_page(campaign, *, form=None, import_form=None, reminder_form=None, status=200):
+def campaign_and_access(slug, *, manage=False):
+    """The campaign and what the current user may do with its partners (co-leads too)."""
+    campaign = campaign_or_404(slug, co_leads=True)
+    try:
+        access = coalition.partner_access(current_user, campaign)
+    except NotFound:
+        abort(404)
+    if manage and not access.may_edit:
+        abort(403)
+    return campaign, access
+
+
+def _owned_partner(campaign, access, partner_id):
+    """A partner of this campaign that this person manages; anything else is 404."""
+    try:
+        partner = service.get_partner(campaign, partner_id)
+    except NotFound:
+        abort(404)
+    if not access.owns(partner):
+        abort(404)
+    return partner
+
+
+def partners_page(
+    campaign, access, *, form=None, import_form=None, reminder_form=None, status=200
+):
     """The partner list page, with the add and import forms (errors shown on them)."""
     overview = campaign_overview(campaign)
+    if not access.sees_all:
+        # A co-lead's view: their own network only, counted on its own.
+        mine = coalition.visible(access, overview["partners"])
+        overview["partners"] = mine
+        overview["statuses"] = Counter(
+            p.current_request.state if p.current_request else "not invited" for p in mine
+        )
+        overview["signed"] = overview["statuses"].get("signed", 0)
     flags = find_flags(
         [(p.id, service.partner_entry(p)) for p in overview["partners"]], existing=[]
     )
@@ -32,7 +67,9 @@ def partners_page(campaign, *, form=None, import_form=None, reminder_form=None, 
         or ReminderForm(formdata=None, reminder_days=campaign.reminder_days.replace(",", ", ")),
         import_form=import_form or ImportForm(formdata=None),
         columns=COLUMNS,
-        uninvited=service.uninvited(campaign),
+        uninvited=[p for p in service.uninvited(campaign) if access.owns(p)],
+        access=access,
+        tree=coalition.invited_by_tree(campaign, access),
         confirm=ConfirmForm(),
     ), status
 
@@ -41,15 +78,14 @@ def partners_page(campaign, *, form=None, import_form=None, reminder_form=None, 
 @login_required
 def index(slug):
     """Partners, their signing status, and the forms to add more."""
-    return partners_page(campaign_or_404(slug))
+    return partners_page(*campaign_and_access(slug))
 
 
 @bp.post("/c/<slug>/partners")
 @login_required
 def add(slug):
     """Add one partner."""
-    campaign = campaign_or_404(slug)
-    editor_required()
+    campaign, access = campaign_and_access(slug, manage=True)
     form = PartnerForm()
     if form.validate_on_submit():
         try:
@@ -62,15 +98,14 @@ def add(slug):
             db.session.commit()
             flash(f"{partner.organisation} added.", "success")
             return redirect(url_for("partners.index", slug=slug))
-    return partners_page(campaign, form=form, status=400)
+    return partners_page(campaign, access, form=form, status=400)
 
 
 @bp.get("/c/<slug>/partners/invite")
 @login_required
 def invite_preview(slug):
     """The dry run: who would be invited, who is skipped, and the email they would get."""
-    campaign = campaign_or_404(slug)
-    editor_required()
+    campaign, access = campaign_and_access(slug, manage=True)
     try:
         limit = sends.parse_limit(request.args.get("limit"))
     except Invalid as exc:
@@ -79,7 +114,7 @@ def invite_preview(slug):
     return render_template(
         "partners/invite_preview.html",
         campaign=campaign,
-        plan=sends.invitation_plan(campaign, limit),
+        plan=sends.invitation_plan(campaign, limit, access),
         confirm=ConfirmForm(),
     )
 
@@ -88,14 +123,13 @@ def invite_preview(slug):
 @login_required
 def invite(slug):
     """Send personal links to the partners the dry run showed (the first N, if limited)."""
-    campaign = campaign_or_404(slug)
-    editor_required()
+    campaign, access = campaign_and_access(slug, manage=True)
     if not ConfirmForm().validate_on_submit():
         flash("The form expired; please check the list and confirm again.", "error")
         return redirect(url_for("partners.invite_preview", slug=slug))
     try:
         limit = sends.parse_limit(request.form.get("limit"))
-        plan = sends.invitation_plan(campaign, limit)
+        plan = sends.invitation_plan(campaign, limit, access)
         count = len(service.invite(campaign, current_user, plan["recipients"]))
     except (Conflict, Invalid) as exc:
         flash(str(exc), "error")
@@ -118,9 +152,8 @@ def invite(slug):
 @login_required
 def reissue(slug, partner_id):
     """Kill a partner's link and email them a new one."""
-    campaign = campaign_or_404(slug)
-    editor_required()
-    partner = service.get_partner(campaign, partner_id)
+    campaign, access = campaign_and_access(slug, manage=True)
+    partner = _owned_partner(campaign, access, partner_id)
     if ConfirmForm().validate_on_submit():
         try:
             service.invite(campaign, current_user, [partner])
@@ -139,9 +172,8 @@ def reissue(slug, partner_id):
 @login_required
 def revoke(slug, partner_id):
     """Kill a partner's link at once, without sending a new one."""
-    campaign = campaign_or_404(slug)
-    editor_required()
-    partner = service.get_partner(campaign, partner_id)
+    campaign, access = campaign_and_access(slug, manage=True)
+    partner = _owned_partner(campaign, access, partner_id)
     if ConfirmForm().validate_on_submit():
         try:
             signing.revoke(partner, current_user)
@@ -157,8 +189,9 @@ def revoke(slug, partner_id):
 @login_required
 def set_reminders(slug):
     """Change on which days before the deadline unsigned partners are reminded."""
-    campaign = campaign_or_404(slug)
-    editor_required()
+    campaign, access = campaign_and_access(slug, manage=True)
+    if not access.organiser:
+        abort(403)  # reminders go to every partner: the lead's decision
     form = ReminderForm()
     if form.validate_on_submit():
         try:
@@ -173,4 +206,24 @@ def set_reminders(slug):
                 "success",
             )
             return redirect(url_for("partners.index", slug=slug, _anchor="reminders"))
-    return partners_page(campaign, reminder_form=form, status=400)
+    return partners_page(campaign, access, reminder_form=form, status=400)
+
+
+@bp.post("/c/<slug>/partners/sharing")
+@login_required
+def set_sharing(slug):
+    """Let co-leads see the whole partner list, or only the partners they added."""
+    campaign, access = campaign_and_access(slug, manage=True)
+    if not access.organiser:
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        share = request.form.get("share") == "1"
+        coalition.set_sharing(campaign, current_user, share)
+        db.session.commit()
+        flash(
+            "Co-leads now see the whole partner list."
+            if share
+            else "Co-leads now see only the partners they added.",
+            "success",
+        )
+    return redirect(url_for("partners.index", slug=slug, _anchor="coalition"))

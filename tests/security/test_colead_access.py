@@ -1,4 +1,4 @@
-"""Co-leads see the review page of their campaign and nothing else."""
+"""Co-leads see the review page and their own network on the partner list, nothing else."""
 
 import re
 from datetime import timedelta
@@ -23,11 +23,32 @@ def co_lead(c, owner, email="casey@ally.example"):
     return user
 
 
+#: Pages a co-lead uses: the review, and their own network on the partner list.
+CO_LEAD_PAGES = {
+    "partners.index",
+    "partners.add",
+    "partners.invite_preview",
+    "partners.invite",
+    "partners.set_reminders",  # 403: the lead's decision, on a page they already see
+    "partners.set_sharing",  # 403 likewise
+    "partner_import.upload",
+    "partner_import.preview",
+    "partner_import.confirm",
+}
+
+
 def campaign_urls(app, c, ids):
-    """Every campaign page except the review pages, as (method, url)."""
+    """Every campaign page a co-lead must not reach, as (method, url).
+
+    Reissuing or revoking a link stays on the list: the partner in `ids` is the lead's.
+    """
     adapter = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/c/<slug>") or rule.endpoint.startswith("review."):
+        if (
+            not rule.rule.startswith("/c/<slug>")
+            or rule.endpoint.startswith("review.")
+            or rule.endpoint in CO_LEAD_PAGES
+        ):
             continue
         values = {"slug": c.slug}
         for arg in rule.arguments - {"slug"}:
