@@ -1,4 +1,4 @@
-"""Flask commands: create-user, export, demo, worker."""
+"""Flask commands: create-user, export, keys, demo, worker."""
 
 import sys
 from pathlib import Path
@@ -15,6 +15,7 @@ def register_cli(app) -> None:
     """Attach the commands to `flask`."""
     app.cli.add_command(create_user)
     app.cli.add_command(export)
+    app.cli.add_command(keys)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
     app.cli.add_command(tick)
@@ -49,9 +50,15 @@ def create_user(email, role, password):
     "--zip",
     "zip_path",
     type=click.Path(dir_okay=False, writable=True),
-    help="Every target's signed PDF and the signatory lists.",
+    help="Every target's signed PDF, the audit certificate and the signatory lists.",
 )
-def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path):
+@click.option(
+    "--certificate",
+    "certificate_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="The audit certificate: every signature, how and for which text, the chain head.",
+)
+def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate_path):
     """Write the signed PDFs and the signatory lists of campaign SLUG."""
     from sqlalchemy import select
 
@@ -61,9 +68,10 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path):
     from .services.export_bundle import ready_pdf, write_zip
     from .services.exports import signatories_csv, signatories_xlsx
 
-    if not (pdf_path or csv_path or xlsx_path or zip_path):
+    if not (pdf_path or csv_path or xlsx_path or zip_path or certificate_path):
         raise click.UsageError(
-            "give at least one of --pdf FILE, --csv FILE, --xlsx FILE, --zip FILE"
+            "give at least one of --pdf FILE, --csv FILE, --xlsx FILE, --zip FILE, "
+            "--certificate FILE"
         )
     if target_id is not None and not pdf_path:
         raise click.UsageError("--target chooses whose copy --pdf writes; give --pdf FILE too")
@@ -98,6 +106,16 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path):
             )
         if zip_path:
             _export_zip(campaign, Path(zip_path), write_zip)
+        if certificate_path:
+            from .services.evidence import certificate_pdf
+
+            pdf, doc = certificate_pdf(campaign)
+            db.session.commit()
+            Path(certificate_path).write_bytes(pdf)
+            click.echo(
+                f"wrote {certificate_path} ({doc.signatory_count} signatures, "
+                f"verify at {current_app.config['BASE_URL']}/v/{doc.code})"
+            )
     except Invalid as exc:
         db.session.commit()  # keep the failed render, so the campaign page shows why
         raise click.ClickException(exc.reason) from exc
@@ -116,6 +134,30 @@ def _export_zip(campaign, path: Path, write_zip) -> None:
         partial.unlink(missing_ok=True)
     db.session.commit()
     click.echo(f"wrote {path} ({len(files)} files)")
+
+
+@click.group("keys")
+def keys():
+    """The instance's seal key, which signs every exported PDF."""
+
+
+@keys.command("init")
+@click.option("--force", is_flag=True, help="Replace an existing key (old PDFs still verify).")
+def keys_init(force):
+    """Create the seal key (mode 0600) and self-signed certificate in the instance folder."""
+    from .errors import Conflict
+    from .letters.seal import init_instance_key
+
+    if current_app.config.get("SEAL_PKCS12_PATH"):
+        click.echo(
+            "note: SEAL_PKCS12_PATH is set, so PDFs are sealed with that file, not this key",
+            err=True,
+        )
+    try:
+        key_path, cert_path = init_instance_key(force=force)
+    except Conflict as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {key_path} (mode 0600) and {cert_path}")
 
 
 @click.command("demo")

@@ -183,7 +183,21 @@ def letter_html(letter: dict) -> str:
         draft=bool(letter.get("draft")),
         pdf_subject=_pdf_subject(campaign, target, letter.get("targets") or [], len(signatories)),
         keywords=_keywords(campaign),
+        verification=_verification(letter.get("verification")),
     )
+
+
+_QR_PREFIX = "data:image/png;base64,"
+
+
+def _verification(value) -> dict | None:
+    """The footer's verification code, URL and QR image, when the copy is an issued one."""
+    if not isinstance(value, dict):
+        return None
+    url, qr = _text(value.get("url")), _text(value.get("qr"))
+    if not url or not qr.startswith(_QR_PREFIX):
+        return None
+    return {"url": url, "qr": qr}
 
 
 def _pdf_subject(campaign: dict, target: dict | None, targets: list[dict], count: int) -> str:

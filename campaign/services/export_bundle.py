@@ -1,4 +1,4 @@
-"""The export ZIP: every target's signed PDF, the signatory list as CSV and XLSX, checksums."""
+"""The export ZIP: every target's signed PDF, the audit certificate, the lists, checksums."""
 
 import hashlib
 import re
@@ -9,6 +9,7 @@ from typing import BinaryIO
 from ..errors import Invalid
 from ..extensions import db
 from ..models import Blob, Campaign, RenderedLetter, Target, utcnow
+from .evidence import certificate_pdf
 from .exports import signatories_csv, signatories_xlsx
 from .rendering import render_now, request_render
 
@@ -54,6 +55,7 @@ def write_zip(
         pdfs.append((pdf_name(campaign, target), rendered.pdf_sha256))
         if progress:
             progress(pdfs[-1][0])
+    certificate, _doc = certificate_pdf(campaign)
     stamp = utcnow().timetuple()[:6]
     files: list[tuple[str, str]] = []
     with zipfile.ZipFile(out, "w") as archive:
@@ -67,6 +69,7 @@ def write_zip(
         for name, sha in pdfs:
             # PDFs and XLSX are compressed already; storing them saves time for nothing lost.
             add(name, bytes(db.session.get(Blob, sha).data), zipfile.ZIP_STORED)
+        add(certificate_name(campaign), certificate, zipfile.ZIP_STORED)
         add(
             f"{campaign.slug}-signatories.csv",
             signatories_csv(campaign).encode(),
@@ -78,6 +81,11 @@ def write_zip(
         if progress:
             progress("signatory lists")
     return files
+
+
+def certificate_name(campaign: Campaign) -> str:
+    """The file name of a campaign's audit certificate."""
+    return f"{campaign.slug}-audit-certificate.pdf"
 
 
 def zip_name(campaign: Campaign) -> str:

@@ -13,8 +13,10 @@ from ..errors import Invalid
 from ..extensions import db
 from ..letters.document import letter_html
 from ..letters.pdf import html_to_pdf
+from ..letters.seal import seal
 from ..models import Campaign, RenderedLetter, Target, utcnow
 from .blobs import store_blob
+from .evidence import letter_code, record_issued, verification
 from .letters import letter_data, letter_images, published_version
 
 
@@ -85,19 +87,30 @@ def letter_pdf(data: dict, usage: dict | None = None) -> bytes:
 
 
 def render_now(rendered: RenderedLetter) -> None:
-    """Render a pending PDF in this process and store it (flushes)."""
+    """Render a pending PDF in this process, seal it, store it and record it (flushes)."""
     campaign = db.session.get(Campaign, rendered.campaign_id)
     target = db.session.get(Target, rendered.target_id) if rendered.target_id else None
     version = published_version(campaign)
     data = pdf_data(campaign, version, target)
+    # The code is the render's own, not part of its inputs: the cache stays keyed on content.
+    code = letter_code(rendered)
     try:
-        pdf = letter_pdf(data)
+        pdf = seal(letter_pdf({**data, "verification": verification(code)}))
     except Invalid as exc:
         rendered.status = "failed"
         rendered.error = exc.reason
     else:
         rendered.pdf_sha256 = store_blob(pdf, "application/pdf").sha256
         rendered.status = "ready"
+        record_issued(
+            campaign,
+            pdf,
+            code=code,
+            kind="letter",
+            version=version,
+            signatory_count=len(data["signatories"]),
+            target=target,
+        )
         # The data may have moved on since the request; record what was really rendered.
         rendered.inputs_sha256 = inputs_sha256(data)
         rendered.signatory_count = len(data["signatories"])

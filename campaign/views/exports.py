@@ -10,7 +10,8 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Blob
 from ..services.campaigns import get_target
-from ..services.export_bundle import write_zip, zip_name
+from ..services.evidence import certificate_pdf
+from ..services.export_bundle import certificate_name, write_zip, zip_name
 from ..services.exports import XLSX_MIME, signatories_csv, signatories_xlsx
 from ..services.rendering import request_render
 from .helpers import campaign_or_404
@@ -42,12 +43,40 @@ def pdf(slug):
         return render_template("exports/pending.html", campaign=campaign, rendered=rendered), code
     blob = db.session.get(Blob, rendered.pdf_sha256)
     name = f"{campaign.slug}-signed-letter{'-' + str(target.id) if target else ''}.pdf"
+    data, sha = bytes(blob.data), blob.sha256
+    if request.args.get("with") == "certificate":
+        # The letter with its audit certificate appended, sealed as one document.
+        try:
+            data, doc = certificate_pdf(campaign, before=data)
+        except Invalid as exc:
+            db.session.rollback()
+            return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
+        db.session.commit()
+        name, sha = name.removesuffix(".pdf") + "-with-certificate.pdf", doc.sha256
     return Response(
-        blob.data,
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": sha},
+    )
+
+
+@bp.get("/c/<slug>/certificate.pdf")
+@login_required
+def certificate(slug):
+    """The audit certificate: every signature, how and for which text, and the chain head."""
+    campaign = campaign_or_404(slug)
+    try:
+        pdf, doc = certificate_pdf(campaign)
+    except Invalid as exc:
+        db.session.rollback()
+        return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
+    db.session.commit()
+    return Response(
+        pdf,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "X-Content-SHA256": blob.sha256,
+            "Content-Disposition": f'attachment; filename="{certificate_name(campaign)}"',
+            "X-Content-SHA256": doc.sha256,
         },
     )
 
@@ -79,7 +108,7 @@ def xlsx(slug):
 @bp.get("/c/<slug>/export.zip")
 @login_required
 def zip_export(slug):
-    """Every target's signed PDF and the signatory lists in one ZIP."""
+    """Every target's signed PDF, the audit certificate and the signatory lists in one ZIP."""
     campaign = campaign_or_404(slug)
     out = io.BytesIO()
     try:

@@ -77,6 +77,7 @@ def test_zip_holds_every_target_pdf_and_safe_signatory_lists(client, app):
             f"{c.slug}-{solis.id}-renata-solis.pdf",
             f"{c.slug}-signatories.csv",
             f"{c.slug}-signatories.xlsx",
+            f"{c.slug}-audit-certificate.pdf",
             "SHA256SUMS",
         ]
     )
@@ -91,7 +92,7 @@ def test_zip_holds_every_target_pdf_and_safe_signatory_lists(client, app):
     sums = dict(
         reversed(line.split("  ", 1)) for line in archive.read("SHA256SUMS").decode().splitlines()
     )
-    assert len(sums) == 4
+    assert len(sums) == 5
     for name, sha in sums.items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == sha
     rows = list(csv.reader(io.StringIO(archive.read(f"{c.slug}-signatories.csv").decode())))
@@ -174,8 +175,8 @@ def test_export_command_writes_zip_and_one_target_pdf(app, tmp_path):
     zip_path = tmp_path / "export.zip"
     result = runner.invoke(args=["export", c.slug, "--zip", str(zip_path)])
     assert result.exit_code == 0, result.output
-    assert "Rendering PDFs" in result.output and "(5 files)" in result.output
-    assert len(zipfile.ZipFile(zip_path).namelist()) == 5
+    assert "Rendering PDFs" in result.output and "(6 files)" in result.output
+    assert len(zipfile.ZipFile(zip_path).namelist()) == 6
     assert not (tmp_path / "export.zip.part").exists()
 
     solis = c.targets[1]

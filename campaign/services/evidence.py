@@ -1,0 +1,314 @@
+"""Evidence: verification codes, the record of issued PDFs, the audit certificate, /verify.
+
+Every PDF the instance exports is sealed (letters/seal.py) and recorded as an
+IssuedDocument: the sha256 of its final bytes and a short code printed in its footer.
+/verify recomputes the sha256 of an uploaded file and checks its seal; both must agree
+for the file to count as genuine.
+"""
+
+import base64
+import hashlib
+import hmac
+import io
+import secrets
+from dataclasses import dataclass
+
+import segno
+from flask import current_app, render_template
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, NameObject
+from sqlalchemy import select
+
+from ..errors import Invalid
+from ..extensions import db
+from ..letters import seal as sealing
+from ..letters.pdf import html_to_pdf
+from ..models import (
+    AuditEvent,
+    Campaign,
+    IssuedDocument,
+    Partner,
+    Signature,
+    SignatureRequest,
+    utcnow,
+)
+from .audit import verify_chain
+from .letters import published_version
+
+CODE_LENGTH = 10
+#: Crockford-like: base32 without the letters people misread; codes are matched upper-case.
+_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+def _code(raw: bytes) -> str:
+    return base64.b32encode(raw).decode("ascii")[:CODE_LENGTH]
+
+
+def letter_code(rendered) -> str:
+    """The code of a rendered letter, known before it is rendered and stable across retries.
+
+    Derived with the instance secret from the render's id and creation time, so it needs
+    no column of its own and cannot be guessed from one code to the next.
+    """
+    message = f"letter:{rendered.campaign_id}:{rendered.id}:{rendered.created_at:%Y%m%d%H%M%S%f}"
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    return _code(hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest())
+
+
+def new_code() -> str:
+    """A fresh random code (for certificates, made anew on every download)."""
+    return _code(secrets.token_bytes(8))
+
+
+def clean_code(value: str) -> str | None:
+    """A code as typed or scanned, normalised, or None when it cannot be one."""
+    code = (value or "").strip().upper()
+    if len(code) != CODE_LENGTH or not set(code) <= _CODE_CHARS:
+        return None
+    return code
+
+
+def verify_url(code: str) -> str:
+    """The short verification URL printed in a document's footer."""
+    return f"{current_app.config['BASE_URL']}/v/{code}"
+
+
+def verification(code: str) -> dict:
+    """What a document's footer prints: the code, its URL and a QR code of it (data: URI)."""
+    url = verify_url(code)
+    qr = segno.make(url, error="m").png_data_uri(scale=4, border=1)
+    return {"code": code, "url": url, "qr": qr}
+
+
+def audit_head(campaign: Campaign) -> str:
+    """The entry_sha256 that closes the campaign's audit chain now ("" when empty)."""
+    return (
+        db.session.scalar(
+            select(AuditEvent.entry_sha256)
+            .where(AuditEvent.campaign_id == campaign.id, AuditEvent.seq.is_not(None))
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+        or ""
+    )
+
+
+def record_issued(
+    campaign: Campaign,
+    pdf: bytes,
+    *,
+    code: str,
+    kind: str,
+    version,
+    signatory_count: int,
+    target=None,
+    head: str | None = None,
+) -> IssuedDocument:
+    """Record a sealed PDF as issued (flushes); a re-render under the same code replaces it."""
+    doc = db.session.scalar(select(IssuedDocument).where(IssuedDocument.code == code))
+    if doc is None:
+        doc = IssuedDocument(code=code, campaign_id=campaign.id)
+        db.session.add(doc)
+    doc.sha256 = hashlib.sha256(pdf).hexdigest()
+    doc.kind = kind
+    doc.target_id = target.id if target is not None else None
+    doc.version_number = version.number
+    doc.letter_sha256 = version.content_sha256 or ""
+    doc.signatory_count = signatory_count
+    doc.audit_head_sha256 = audit_head(campaign) if head is None else head
+    doc.made_at = utcnow()
+    db.session.flush()
+    return doc
+
+
+def _method(request: SignatureRequest, partner: Partner) -> str:
+    """How a signature was given, as the certificate prints it."""
+    if partner.source == "public":
+        if request.confirmed_at is not None:
+            return f"public link, email confirmed {request.confirmed_at:%Y-%m-%d %H:%M:%S} UTC"
+        return "public link, email not confirmed"
+    if request.forwarded_from_id is not None:
+        return "personal link (forwarded)"
+    return "personal link"
+
+
+def certificate_data(campaign: Campaign) -> dict:
+    """Everything the audit certificate prints, as plain data."""
+    version = published_version(campaign)
+    rows = db.session.execute(
+        select(Signature, SignatureRequest, Partner)
+        .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
+        .join(Partner, SignatureRequest.partner_id == Partner.id)
+        .where(
+            Signature.campaign_id == campaign.id,
+            Signature.withdrawn_at.is_(None),
+            SignatureRequest.status == "signed",
+        )
+        .order_by(Signature.signed_at, Signature.id)
+    ).all()
+    signatures = []
+    for sig, request, partner in rows:
+        history = [
+            {
+                "how": h.how,
+                "version": h.letter_version.number if h.letter_version else None,
+                "sha256": h.letter_sha256,
+                "at": f"{h.created_at:%Y-%m-%d %H:%M:%S} UTC",
+            }
+            for h in sorted(sig.history, key=lambda h: (h.created_at, h.id))
+        ]
+        # The certificate may be shared like the letter: a signer who chose not to be
+        # named (or not before delivery) is counted and evidenced here, but not named.
+        hidden = sig.visibility == "private" or (
+            sig.visibility == "after_delivery" and campaign.status != "delivered"
+        )
+        signatures.append(
+            {
+                "organisation": "Not named (the signer's choice)" if hidden else sig.organisation,
+                "signer": ""
+                if hidden
+                else ", ".join(v for v in (sig.signer_name, sig.signer_title) if v),
+                "at": f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC",
+                "method": _method(request, partner),
+                "version": sig.letter_version.number if sig.letter_version else None,
+                "sha256": sig.letter_sha256,
+                "private": hidden,
+                "history": history,
+            }
+        )
+    chain = verify_chain(campaign)
+    now = utcnow()
+    return {
+        "campaign": {
+            "title": campaign.title,
+            "lead_organisation": campaign.lead_organisation,
+            "url": f"{current_app.config['BASE_URL']}/c/{campaign.slug}",
+        },
+        "version": {
+            "number": version.number if version else None,
+            "sha256": version.content_sha256 if version else "",
+        },
+        "signatures": signatures,
+        "audit": {
+            "head": audit_head(campaign),
+            "entries": chain.entries,
+            "intact": chain.ok,
+            "broken_at": chain.broken.seq if chain.broken is not None else None,
+            "read_at": f"{now:%Y-%m-%d %H:%M:%S} UTC",
+        },
+        "made_at": f"{now:%Y-%m-%d %H:%M:%S} UTC",
+    }
+
+
+def certificate_pdf(
+    campaign: Campaign, before: bytes | None = None
+) -> tuple[bytes, IssuedDocument]:
+    """Make, seal and record the audit certificate of a campaign (flushes).
+
+    With `before` (an issued letter), the certificate is appended to that letter and the
+    whole is sealed and recorded as one document under the certificate's code.
+    """
+    version = published_version(campaign)
+    if version is None:
+        raise Invalid("letter", "publish the letter before making an audit certificate")
+    data = certificate_data(campaign)
+    code = new_code()
+    html = render_template("pdf/certificate.html", cert=data, verification=verification(code))
+    pdf = html_to_pdf(html)
+    if before is not None:
+        pdf = _append(before, pdf)
+    sealed = sealing.seal(pdf)
+    doc = record_issued(
+        campaign,
+        sealed,
+        code=code,
+        kind="certificate" if before is None else "letter",
+        version=version,
+        signatory_count=len(data["signatures"]),
+        head=data["audit"]["head"],
+    )
+    return sealed, doc
+
+
+def _append(letter: bytes, certificate: bytes) -> bytes:
+    """The letter's pages then the certificate's, without the letter's own seal.
+
+    The letter's seal covers only its own bytes, so it is dropped (a copied signature
+    would show as broken) and the whole document gets a new one.
+    """
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(letter)))
+    for page in writer.pages:
+        annots = page.get("/Annots")
+        if annots is None:
+            continue
+        kept = [a for a in annots.get_object() if a.get_object().get("/FT") != "/Sig"]
+        page[NameObject("/Annots")] = ArrayObject(kept)
+    writer.append(PdfReader(io.BytesIO(certificate)))
+    writer.root_object.pop("/AcroForm", None)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer /verify gives about one file."""
+
+    genuine: bool
+    headline: str
+    detail: str
+    document: IssuedDocument | None = None
+    campaign_title: str = ""
+
+
+def check_pdf(data: bytes, expected: IssuedDocument | None = None) -> Verdict:
+    """Say whether `data` is a PDF this instance issued, unaltered (and, if given, which)."""
+    sha = hashlib.sha256(data).hexdigest()
+    doc = db.session.scalar(select(IssuedDocument).where(IssuedDocument.sha256 == sha))
+    check = sealing.verify(data)
+    if expected is not None and doc is not None and doc.id != expected.id:
+        return Verdict(
+            False,
+            "A different document",
+            "This file was issued here, but it is not the document this code belongs to.",
+        )
+    if doc is not None:
+        title = db.session.get(Campaign, doc.campaign_id).title
+        if check.ok:
+            return Verdict(
+                True,
+                "Genuine and unaltered",
+                "Every byte matches a document this site issued, and its seal is intact.",
+                doc,
+                title,
+            )
+        return Verdict(
+            False,
+            "Issued here, but the seal could not be confirmed",
+            "The bytes match a document this site issued, but its seal does not check out "
+            f"against this site's certificate ({check.reason}). Ask the organisers.",
+            doc,
+            title,
+        )
+    if check.ok:
+        return Verdict(
+            False,
+            "Altered or not issued here",
+            "The file carries an intact seal of this site, but these exact bytes were never "
+            "issued here: something outside the sealed part was changed.",
+        )
+    reason = check.reason or "the seal does not match"
+    return Verdict(
+        False,
+        "Altered or not issued here",
+        f"This file does not match any document this site issued ({reason}).",
+    )
+
+
+def issued_by_code(code: str) -> IssuedDocument | None:
+    """The issued document a verification code names, if any."""
+    clean = clean_code(code)
+    if clean is None:
+        return None
+    return db.session.scalar(select(IssuedDocument).where(IssuedDocument.code == clean))
