@@ -147,6 +147,7 @@ class SignForm(Form):
     )
     #: Optional; its label is the campaign's exact consent wording, set by the view.
     contact_consent = BooleanField("Contact consent")
+    wants_updates = BooleanField("Tell us when a target replies, and about follow-ups")
     visibility = RadioField(
         "How should your organisation appear?",
         choices=[
@@ -186,6 +187,12 @@ class PublicSignForm(SignForm):
         ],
         default="local",
     )
+
+
+class AssignReplyForm(Form):
+    """Tie an unmatched reply to a target; the view lists the targets the user may pick."""
+
+    target_id = SelectField("Whose reply is this?", coerce=int, validate_choice=True)
 
 
 class RejectForm(Form):

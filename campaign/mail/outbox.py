@@ -47,6 +47,7 @@ def queue_email(
     partner_id: int | None = None,
     attachment: tuple[str, str] | None = None,
     tracking: bool = False,
+    reply_to: str | None = None,
 ) -> OutboundEmail:
     """Add an email to the outbox; it is sent only once the current transaction commits."""
     filename, sha256 = attachment if attachment else (None, None)
@@ -65,6 +66,7 @@ def queue_email(
         attachment_name=filename[:200] if filename else None,
         attachment_sha256=sha256,
         tracking=tracking,
+        reply_to=reply_to or None,
         status="queued",
         attempts=0,
     )
@@ -91,6 +93,8 @@ class BatchItem:
     substitutions: dict[str, str]
     partner_id: int | None = None
     target_id: int | None = None
+    #: Reply-To is per message in SendGrid's API, so an item with one is sent on its own.
+    reply_to: str | None = None
 
 
 def queue_batch(
@@ -107,7 +111,8 @@ def queue_batch(
     rows = []
     blocked = suppressed([item.to_email for item in items if item.partner_id])
     for item in items:
-        if not _batchable(item) or (item.partner_id and item.to_email.strip().lower() in blocked):
+        alone = not _batchable(item) or item.reply_to
+        if alone or (item.partner_id and item.to_email.strip().lower() in blocked):
             # queue_email also records a suppressed address as such, without sending.
             queue_email(
                 kind=kind,
@@ -119,6 +124,7 @@ def queue_batch(
                 partner_id=item.partner_id,
                 target_id=item.target_id,
                 tracking=tracking,
+                reply_to=item.reply_to,
             )
             continue
         if item.template not in batches:

@@ -30,6 +30,7 @@ from sendgrid.helpers.mail import (
     Header,
     Mail,
     OpenTracking,
+    ReplyTo,
     To,
     TrackingSettings,
 )
@@ -85,6 +86,9 @@ class SendGridBackend:
         )
         # The webhook finds the row by this id even before we know the message id.
         mail.add_custom_arg(CustomArg("outbound_id", str(email.id)))
+        if email.reply_to:
+            # A target's per-copy address, so the reply comes back through Inbound Parse.
+            mail.reply_to = ReplyTo(email.reply_to)
         for key, value in list_unsubscribe_headers(email).items():
             mail.add_header(Header(key, value))
         mail.tracking_settings = _tracking(email.tracking)

@@ -10,6 +10,7 @@ from ..letters.document import merge_context
 from ..letters.markdown import markdown_to_html
 from ..letters.sandbox import render_text, to_plain_text
 from ..mail.outbox import queue_email
+from ..mail.reply_address import reply_address
 from ..models import Campaign, RenderedLetter, Target, utcnow
 from . import audit
 from .campaigns import require_editor
@@ -82,4 +83,6 @@ def queue_letter_email(rendered: RenderedLetter) -> None:
         target_id=target.id,
         attachment=(f"{campaign.slug}-signed-letter.pdf", rendered.pdf_sha256),
         tracking=campaign.tracking_enabled,
+        # None without INBOUND_DOMAIN: replies then go to the sender, as before.
+        reply_to=reply_address(target.id),
     )

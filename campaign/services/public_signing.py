@@ -144,6 +144,7 @@ def submit(
     if form.get("contact_consent"):
         sig.contact_consent = consent_text(campaign)
         sig.contact_consent_at = utcnow()
+    sig.wants_updates = bool(form.get("wants_updates"))
     sig.history.append(
         SignedVersion(letter_version_id=version.id, letter_sha256=version.content_sha256)
     )

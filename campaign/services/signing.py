@@ -117,6 +117,7 @@ def sign(
     else:
         sig.contact_consent = ""
         sig.contact_consent_at = None
+    sig.wants_updates = bool(form.get("wants_updates"))
     sig.ip = ip[:64]
     sig.user_agent = user_agent[:400]
     sig.signed_at = utcnow()

@@ -21,9 +21,29 @@ csrf.exempt(bp)
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def _plain(status: int, text: str):
+def plain(status: int, text: str):
     """A short plain-text answer; the HTML error pages are for people, not SendGrid."""
     return text + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def capped_body(max_bytes: int, *, cache: bool = False) -> bytes | None:
+    """The raw request body, or None when it is larger than max_bytes (chunked ones too).
+
+    Checked before anything parses the body. With `cache`, Werkzeug parses a form from
+    the bytes read here instead of reading the stream again.
+    """
+    if request.content_length is not None and request.content_length > max_bytes:
+        return None
+    # Chunked bodies carry no Content-Length. Werkzeug stops a capped stream at the cap
+    # without an error, so read one byte past it to tell "too large" from "exactly full".
+    request.max_content_length = max_bytes + 1
+    try:
+        body = request.get_data(cache=cache)
+    except RequestEntityTooLarge:
+        return None
+    if len(body) > max_bytes:
+        return None
+    return body
 
 
 def _not_json(name: str):
@@ -34,46 +54,38 @@ def _not_json(name: str):
 @bp.post("/sendgrid")
 def sendgrid_events():
     """Record a batch of SendGrid events after checking its signature and age."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return _plain(413, "payload too large")
-    # Chunked bodies carry no Content-Length. Werkzeug stops a capped stream at the cap
-    # without an error, so read one byte past it to tell "too large" from "exactly full".
-    request.max_content_length = MAX_BODY_BYTES + 1
-    try:
-        # The raw bytes are what SendGrid signed; read them before anything parses the body.
-        body = request.get_data(cache=False)
-    except RequestEntityTooLarge:
-        return _plain(413, "payload too large")
-    if len(body) > MAX_BODY_BYTES:
-        return _plain(413, "payload too large")
+    # The raw bytes are what SendGrid signed; read them before anything parses the body.
+    body = capped_body(MAX_BODY_BYTES)
+    if body is None:
+        return plain(413, "payload too large")
 
     public_key = current_app.config.get("SENDGRID_WEBHOOK_PUBLIC_KEY")
     if not public_key:
         log.warning("SendGrid webhook refused: SENDGRID_WEBHOOK_PUBLIC_KEY is not set")
-        return _plain(403, "webhook verification is not configured")
+        return plain(403, "webhook verification is not configured")
     signature = request.headers.get(SIGNATURE_HEADER, "")
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
     # isascii as well: isdigit() accepts "²", which int() then refuses.
     if not signature or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         log.warning("SendGrid webhook refused: missing or malformed signature headers")
-        return _plain(403, "missing or malformed signature")
+        return plain(403, "missing or malformed signature")
     if not verify_event_signature(public_key, body, signature, timestamp):
         log.warning("SendGrid webhook refused: signature does not match")
-        return _plain(403, "bad signature")
+        return plain(403, "bad signature")
     # Checked after the signature, so the timestamp is known to be SendGrid's own.
     age = time.time() - int(timestamp)
     max_age = current_app.config["WEBHOOK_MAX_AGE_SECONDS"]
     if abs(age) > max_age:
         log.warning("SendGrid webhook refused: timestamp is %d s off (limit %d s)", age, max_age)
-        return _plain(403, "stale timestamp")
+        return plain(403, "stale timestamp")
 
     try:
         # NaN and Infinity are not JSON, and PostgreSQL refuses them in a JSON column.
         events = json.loads(body, parse_constant=_not_json)
     except (ValueError, RecursionError):
-        return _plain(400, "body is not JSON")
+        return plain(400, "body is not JSON")
     if not isinstance(events, list):
-        return _plain(400, "body is not a list of events")
+        return plain(400, "body is not a list of events")
 
     # Stored now, applied by a job after the commit: a crash while applying loses nothing.
     batch = webhook_batches.store(body, len(events))
