@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from .. import jobs
 from ..extensions import db
 from ..models import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, utcnow
 from .suppression import record_suppressions
@@ -24,6 +25,8 @@ STATUS_EVENTS = {
     "spamreport",
     "unsubscribe",
 }
+#: Events meaning a letter did not arrive (see services/alerts.py, which handles them).
+BOUNCE_EVENTS = ("bounce", "dropped")
 MAX_EVENT_ID_CHARS = 100
 MAX_REASON_CHARS = 2000
 LOOKUP_CHUNK = 500
@@ -37,6 +40,7 @@ def record_events(events: list[dict]) -> int:
     _preload([event for event in items if _event_id(event) not in seen], emails)
     stored = 0
     fresh = []
+    bounced: set[int] = set()
     for event in items:
         event_id = _event_id(event)
         if event_id in seen:
@@ -58,10 +62,17 @@ def record_events(events: list[dict]) -> int:
         )
         if email is not None:
             _advance(email, name, occurred_at)
+            if name in BOUNCE_EVENTS and email.kind == "letter" and email.target_id is not None:
+                bounced.add(email.id)
         stored += 1
         fresh.append(event)
     record_suppressions(fresh)
     db.session.flush()
+    # A bounced letter means alerts, organiser emails and maybe a fallback copy: a job per
+    # email after this commit, so ingesting stays fast and a failure there loses no event.
+    # The job is idempotent, and `flask tick` catches any whose job was lost.
+    for email_id in sorted(bounced):
+        jobs.after_commit("campaign.tasks.handle_bounce", email_id)
     return stored
 
 
