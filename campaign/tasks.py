@@ -12,6 +12,7 @@ from .extensions import db
 from .mail import webhook_batches
 from .mail.sweep import tick as sweep_outbox
 from .models import RenderedLetter, utcnow
+from .services import alerts, followups
 from .services.delivery import queue_letter_email
 from .services.reminders import send_due
 from .services.rendering import render_now
@@ -55,6 +56,13 @@ def apply_webhook_batch(batch_id: int) -> None:
 
 
 @jobs.job
+def handle_bounce(email_id: int) -> None:
+    """Alert the organisers about a bounced letter and send its fallback copy, once."""
+    alerts.handle_bounce(email_id)
+    db.session.commit()
+
+
+@jobs.job
 def tick():
     """The periodic run behind `flask tick`: reminders first, so the sweep sends them."""
     reminders = send_due()
@@ -63,4 +71,20 @@ def tick():
     webhook_batches.apply_stale()
     webhook_batches.purge()
     db.session.commit()
+    # Bounces whose job was lost; before the sweep, so their fallback copies go out now.
+    for email_id in alerts.missed_bounces():
+        try:
+            handle_bounce(email_id)
+        except Exception:
+            # One broken bounce must not stop the sweep that sends everyone's email.
+            log.exception("handling the bounce of email %s failed", email_id)
+            db.session.rollback()
+    # Follow-ups one at a time: a letter that fails to render must not hold up the rest.
+    for step, target in followups.due():
+        try:
+            followups.send(step, target)
+            db.session.commit()
+        except Exception:
+            log.exception("follow-up %s to target %s failed", step.id, target.id)
+            db.session.rollback()
     return reminders, sweep_outbox()

@@ -16,7 +16,7 @@ from .evidence import IssuedDocument
 from .files import Blob, RenderedLetter
 from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, WebhookBatch
 from .public import BlockedSource, PublicLink
-from .responses import Alert, InboundAttachment, InboundReply
+from .responses import Alert, FollowUpSent, FollowUpStep, InboundAttachment, InboundReply
 from .signing import (
     REFUSED_STATUSES,
     REQUEST_STATUSES,
@@ -32,6 +32,8 @@ from .users import MEMBER_ROLES, ROLES, CampaignMember, CoLeadInvite, User
 
 __all__ = [
     "Alert",
+    "FollowUpSent",
+    "FollowUpStep",
     "InboundAttachment",
     "InboundReply",
     "IssuedDocument",

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -74,3 +74,37 @@ class Alert(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dismissed_at: Mapped[datetime | None]
     dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class FollowUpStep(db.Model):
+    """One step of a campaign's follow-up plan: if a target has not responded N days after
+    delivery, send them this letter (its own sandboxed template), and tell the coalition."""
+
+    __tablename__ = "followup_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    days_after: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(300))
+    #: Markdown with sandboxed merge fields, like the letter.
+    body: Mapped[str] = mapped_column(Text)
+    notify_coalition: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FollowUpSent(db.Model):
+    """A follow-up step done for one target, so `flask tick` never repeats it."""
+
+    __tablename__ = "followups_sent"
+    __table_args__ = (UniqueConstraint("step_id", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("followup_steps.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id", ondelete="CASCADE"))
+    email_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_emails.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
