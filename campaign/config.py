@@ -98,6 +98,18 @@ def load_settings(instance_path: Path) -> dict:
         "PREVIEW_RATE_LIMIT": os.environ.get("PREVIEW_RATE_LIMIT", "120/minute"),
         "PREVIEW_PDF_RATE_LIMIT": os.environ.get("PREVIEW_PDF_RATE_LIMIT", "20/minute"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Targets' replies through SendGrid Inbound Parse. Without a domain, letters carry no
+        # per-target Reply-To and replies go to the sender; without a secret the inbound
+        # endpoint refuses every post.
+        "INBOUND_DOMAIN": (os.environ.get("INBOUND_DOMAIN") or "").strip().lower() or None,
+        "INBOUND_SECRET": os.environ.get("INBOUND_SECRET") or None,
+        "INBOUND_MAX_BYTES": _int("INBOUND_MAX_BYTES", 20 * 1024 * 1024),
+        # Evidence: the PAdES seal on exported PDFs (letters/seal.py) and the /verify page.
+        "SEAL_PKCS12_PATH": os.environ.get("SEAL_PKCS12_PATH") or None,
+        "SEAL_PKCS12_PASSWORD": os.environ.get("SEAL_PKCS12_PASSWORD") or None,
+        "SEAL_TSA_URL": os.environ.get("SEAL_TSA_URL") or None,
+        "VERIFY_RATE_LIMIT": os.environ.get("VERIFY_RATE_LIMIT", "30/minute;300/hour"),
+        "VERIFY_MAX_BYTES": _int("VERIFY_MAX_BYTES", 5 * 1024 * 1024),
         #: How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
     }

@@ -177,3 +177,13 @@ def reopen_signing(campaign: Campaign, user: User) -> None:
     campaign.closed_at = None
     db.session.flush()
     audit.record("campaign.reopened", campaign=campaign, user=user)
+
+
+def set_tracking(campaign: Campaign, user: User, enabled: bool) -> None:
+    """Turn SendGrid's open and click tracking on or off for this campaign's emails."""
+    require_organiser(user, campaign)
+    if campaign.status == "delivered":
+        raise Conflict("The letter has been delivered; tracking can no longer change.")
+    campaign.tracking_enabled = bool(enabled)
+    db.session.flush()
+    audit.record("campaign.tracking_changed", campaign=campaign, user=user, enabled=bool(enabled))

@@ -6,6 +6,9 @@ from . import (
     campaigns,
     directory,
     exports,
+    followups,
+    inbound,
+    ledger,
     letterhead,
     letters,
     moderation,
@@ -17,6 +20,7 @@ from . import (
     revisions,
     signing,
     unsubscribe,
+    verify,
     webhooks,
 )
 
@@ -35,7 +39,11 @@ BLUEPRINTS = [
     review.bp,
     unsubscribe.bp,
     exports.bp,
+    followups.bp,
     outbox.bp,
     blobs.bp,
     webhooks.bp,
+    inbound.bp,
+    ledger.bp,
+    verify.bp,
 ]

@@ -1,14 +1,15 @@
 """The campaign list, creation, the dashboard and the status workflow."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..forms import CampaignForm, ConfirmForm, TargetForm
+from ..services import alerts, delivery
 from ..services import campaigns as service
-from ..services import delivery
 from ..services.dashboard import campaign_overview
+from ..services.ledger import campaign_ledger, delivery_preview
 from .helpers import campaign_or_404, editor_required, field_error
 
 bp = Blueprint("campaigns", __name__)
@@ -62,6 +63,8 @@ def _show(campaign, target_form, status=200):
         overview=campaign_overview(campaign),
         target_form=target_form,
         confirm=ConfirmForm(),
+        alerts=alerts.open_alerts(campaign),
+        ledger=campaign_ledger(campaign) if campaign.status == "delivered" else [],
     ), status
 
 
@@ -168,4 +171,27 @@ def deliver(slug):
         form=form,
         problem=problem,
         overview=campaign_overview(campaign),
+        preview=delivery_preview(campaign) if problem is None else [],
     )
+
+
+@bp.post("/c/<slug>/tracking")
+@login_required
+def tracking(slug):
+    """Turn open and click tracking on or off (off unless the organiser chooses)."""
+    campaign = campaign_or_404(slug)
+    editor_required()
+    if ConfirmForm().validate_on_submit():
+        enabled = request.form.get("enabled") == "1"
+        try:
+            service.set_tracking(campaign, current_user, enabled)
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Open and click tracking is {'on' if enabled else 'off'}.", "success")
+    # Shown next to both send buttons; go back to the one it was changed from.
+    back = "campaigns.deliver"
+    if request.form.get("back") == "invite":
+        back = "partners.invite_preview"
+    return redirect(url_for(back, slug=slug))

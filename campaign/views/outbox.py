@@ -24,6 +24,12 @@ KINDS = {
     "signed_confirmation": "Signing confirmations",
     "withdrawal_confirmation": "Withdrawals",
     "public_confirmation": "Public sign-up confirmations",
+    "reminder": "Reminders",
+    "reconsent": "Re-confirmation requests",
+    "followup": "Follow-up letters",
+    "reply_notice": "Reply notices",
+    "followup_notice": "Follow-up notices",
+    "alert": "Alerts to organisers",
 }
 PER_PAGE = 100
 

@@ -41,9 +41,7 @@ def _owned_partner(campaign, access, partner_id):
     return partner
 
 
-def partners_page(
-    campaign, access, *, form=None, import_form=None, reminder_form=None, status=200
-):
+def partners_page(campaign, access, *, form=None, import_form=None, reminder_form=None, status=200):
     """The partner list page, with the add and import forms (errors shown on them)."""
     overview = campaign_overview(campaign)
     if not access.sees_all:
@@ -115,6 +113,7 @@ def invite_preview(slug):
         "partners/invite_preview.html",
         campaign=campaign,
         plan=sends.invitation_plan(campaign, limit, access),
+        access=access,
         confirm=ConfirmForm(),
     )
 

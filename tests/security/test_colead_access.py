@@ -92,10 +92,11 @@ def test_a_co_lead_gets_404_on_every_other_page_of_the_campaign(client, app, acc
     assert checked > 30
     db.session.refresh(c)
     assert c.status == "open" and len(c.targets) == 1
-    # The nav offers only the review page; the campaign list links there too.
+    # The nav offers only the review and partner pages; the campaign list links there too.
     page = client.get(f"/c/{c.slug}/review").get_data(as_text=True)
-    for hidden in ("", "/letter", "/partners", "/outbox", "/moderation"):
+    for hidden in ("", "/letter", "/outbox", "/moderation", "/replies", "/follow-up"):
         assert f'href="/c/{c.slug}{hidden}"' not in page
+    assert f'href="/c/{c.slug}/partners"' in page
     assert f'href="/c/{c.slug}/review"' in client.get("/").get_data(as_text=True)
 
 
