@@ -24,7 +24,6 @@ from ..extensions import db
 from ..letters import seal as sealing
 from ..letters.pdf import html_to_pdf
 from ..models import (
-    AuditEvent,
     Campaign,
     IssuedDocument,
     Partner,
@@ -32,7 +31,7 @@ from ..models import (
     SignatureRequest,
     utcnow,
 )
-from .audit import verify_chain
+from .audit import head_sha256, verify_chain
 from .letters import published_version
 
 CODE_LENGTH = 10
@@ -80,19 +79,6 @@ def verification(code: str) -> dict:
     return {"code": code, "url": url, "qr": qr}
 
 
-def audit_head(campaign: Campaign) -> str:
-    """The entry_sha256 that closes the campaign's audit chain now ("" when empty)."""
-    return (
-        db.session.scalar(
-            select(AuditEvent.entry_sha256)
-            .where(AuditEvent.campaign_id == campaign.id, AuditEvent.seq.is_not(None))
-            .order_by(AuditEvent.seq.desc())
-            .limit(1)
-        )
-        or ""
-    )
-
-
 def record_issued(
     campaign: Campaign,
     pdf: bytes,
@@ -115,7 +101,7 @@ def record_issued(
     doc.version_number = version.number
     doc.letter_sha256 = version.content_sha256 or ""
     doc.signatory_count = signatory_count
-    doc.audit_head_sha256 = audit_head(campaign) if head is None else head
+    doc.audit_head_sha256 = head_sha256(campaign) if head is None else head
     doc.made_at = utcnow()
     db.session.flush()
     return doc
@@ -190,7 +176,7 @@ def certificate_data(campaign: Campaign) -> dict:
         },
         "signatures": signatures,
         "audit": {
-            "head": audit_head(campaign),
+            "head": head_sha256(campaign),
             "entries": chain.entries,
             "intact": chain.ok,
             "broken_at": chain.broken.seq if chain.broken is not None else None,

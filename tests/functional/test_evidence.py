@@ -20,8 +20,7 @@ from pypdf import PdfReader
 
 from campaign.extensions import db
 from campaign.models import IssuedDocument, RenderedLetter, SignedVersion
-from campaign.services.audit import record
-from campaign.services.evidence import audit_head
+from campaign.services.audit import head_sha256, record
 from campaign.services.letters import published_version
 from tests import factories as f
 from tests.conftest import csrf_from
@@ -91,7 +90,7 @@ def test_certificate_lists_every_signature_with_method_hashes_and_chain_head(cli
     assert doc.sha256 == resp.headers["X-Content-SHA256"]
     assert doc.signatory_count == 2 and doc.letter_sha256
     assert doc.letter_sha256 == version_sha and version_sha in flat
-    head = audit_head(c)
+    head = head_sha256(c)
     assert head and head == doc.audit_head_sha256 and head in flat
     assert "intact" in text
     assert f"/v/{doc.code}" in flat
