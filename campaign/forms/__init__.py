@@ -7,6 +7,7 @@ from wtforms import (
     ColorField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -141,6 +142,10 @@ class SignForm(Form):
     signer_title = StringField("Your title", validators=[Optional(), Length(max=200)])
     signer_email = EmailField("Your email", validators=[DataRequired(), Email(), Length(max=254)])
     logo = FileField("Logo (PNG, JPEG or WebP, up to 2 MB)")
+    #: Optional personal signature: typed, drawn on the page (JavaScript), or a picture.
+    signature_typed = StringField("Type your signature", validators=[Optional(), Length(max=200)])
+    signature_drawn = HiddenField()
+    signature_file = FileField("Or upload a picture of your signature (PNG, JPEG or WebP)")
     authorised = BooleanField(
         "I am authorised to sign on behalf of this organisation.",
         validators=[DataRequired(message="Tick this box to confirm you may sign.")],

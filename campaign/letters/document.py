@@ -111,12 +111,15 @@ def signatory_groups(signatories: list[dict]) -> list[dict]:
     for s in ordered_signatories(signatories):
         heading = headings.get(s.get("tier"), OTHER_TIER)
         logo = _text(s.get("logo_sha256"))
+        drawn = _text(s.get("signature_sha256"))
         person = ", ".join(v for v in (_text(s.get("name")), _text(s.get("title"))) if v)
         groups.setdefault(heading, []).append(
             {
                 "organisation": _text(s.get("organisation")),
                 "person": person,
                 "logo": logo if _SHA256.fullmatch(logo) else None,
+                "drawn": drawn if _SHA256.fullmatch(drawn) else None,
+                "typed": _text(s.get("signature_typed")),
                 "earlier": _earlier_version(s) is not None,
             }
         )

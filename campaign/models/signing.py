@@ -135,6 +135,9 @@ class Signature(db.Model):
     signer_title: Mapped[str] = mapped_column(String(200), default="")
     signer_email: Mapped[str] = mapped_column(String(254))
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    #: An optional personal signature: typed (the words) or drawn (a checked, re-encoded PNG).
+    signature_typed: Mapped[str] = mapped_column(String(200), default="")
+    signature_image_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     #: The exact declaration text the signer ticked.
     declaration: Mapped[str] = mapped_column(Text)
     #: The exact consent wording the signer agreed to for sharing contact details ("" if not).

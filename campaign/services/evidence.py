@@ -159,6 +159,11 @@ def certificate_data(campaign: Campaign) -> dict:
                 "version": sig.letter_version.number if sig.letter_version else None,
                 "sha256": sig.letter_sha256,
                 "private": hidden,
+                "personal": ""
+                if hidden
+                else "drawn signature on file"
+                if sig.signature_image_sha256
+                else (f"typed signature: {sig.signature_typed}" if sig.signature_typed else ""),
                 "history": history,
             }
         )

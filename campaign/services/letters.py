@@ -238,6 +238,8 @@ def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
                 "title": sig.signer_title,
                 "tier": tier,
                 "logo_sha256": sig.logo_sha256,
+                "signature_sha256": sig.signature_image_sha256,
+                "signature_typed": sig.signature_typed,
                 "earlier_version": number if earlier else None,
             }
         )

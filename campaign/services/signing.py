@@ -14,7 +14,7 @@ from ..models import (
     SignedVersion,
     utcnow,
 )
-from . import audit
+from . import audit, personal_signature
 from .blobs import store_logo
 from .letters import published_version
 from .partners import hash_token, issue_link, normalise_email, signing_url
@@ -66,6 +66,7 @@ def sign(
     user_agent: str,
     version_id: int,
     link_url: str,
+    signature_file: bytes | None = None,
 ) -> Signature:
     """Sign (or update the signature) for the version the signer was shown."""
     campaign = req.partner.campaign
@@ -84,6 +85,9 @@ def sign(
     email = normalise_email(form.get("signer_email") or "", field="signer_email")
     max_bytes = current_app.config["LOGO_MAX_BYTES"]
     logo_sha = store_logo(logo, max_bytes=max_bytes).sha256 if logo else None
+    image = personal_signature.store(
+        personal_signature.drawn(form.get("signature_drawn")), signature_file
+    )
     sig = req.signature
     first = sig is None or sig.withdrawn_at is not None
     if sig is None:
@@ -104,6 +108,11 @@ def sign(
         sig.logo_sha256 = logo_sha
     elif sig.logo_sha256 is None:
         sig.logo_sha256 = req.partner.logo_sha256
+    sig.signature_typed = personal_signature.typed(form.get("signature_typed"))
+    if image is not None:
+        sig.signature_image_sha256 = image.sha256
+    elif form.get("signature_clear"):
+        sig.signature_image_sha256 = None
     sig.declaration = DECLARATION
     visibility = form.get("visibility") or "listed"
     if visibility not in VISIBILITY:

@@ -108,15 +108,17 @@ def sign(token):
     form = SignForm()
     if form.validate_on_submit():
         logo = form.logo.data.read() if form.logo.data else None
+        drawing = form.signature_file.data.read() if form.signature_file.data else None
         try:
             service.sign(
                 req,
-                form.data,
+                {**form.data, "signature_clear": request.form.get("signature_clear")},
                 logo,
                 ip=request.remote_addr or "",
                 user_agent=request.user_agent.string,
                 version_id=_int(request.form.get("version_id")),
                 link_url=signing_url(token),
+                signature_file=drawing,
             )
         except Invalid as exc:
             db.session.rollback()
