@@ -19,6 +19,8 @@ def test_partner_draws_a_signature_and_it_is_stored_as_a_checked_png(app, live_s
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     assert box["width"] <= 360  # the pad fits the phone
+    # ...and nothing on the page is wider than the screen (no sideways scrolling).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.mouse.move(box["x"] + 10, box["y"] + box["height"] / 2)
     page.mouse.down()
     for step in range(1, 12):
