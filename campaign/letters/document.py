@@ -19,19 +19,29 @@ TIERS = (
     ("local", "Local organisations"),
 )
 OTHER_TIER = "Other organisations"
+#: Lead organisations first, then co-leads, ahead of every tier.
+ROLES = (("lead", "Lead organisations"), ("co_lead", "Co-leads"))
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TARGET_KEYS = ("name", "title", "organisation", "salutation")
 #: Printed after an organisation that signed an earlier version and has not re-confirmed.
 EARLIER_MARK = "\u2020"
 
 
+def _group(s: dict) -> tuple[int, str]:
+    """Where a signatory is listed: its coalition role if it has one, else its tier."""
+    groups = [*ROLES, *TIERS]
+    for i, (name, heading) in enumerate(groups):
+        if s.get("role") == name or (not s.get("role") and s.get("tier") == name):
+            return i, heading
+    return len(groups), OTHER_TIER
+
+
 def ordered_signatories(signatories: list[dict]) -> list[dict]:
-    """Signatories in print order: national, state, local, then A-Z by organisation."""
-    rank = {tier: i for i, (tier, _) in enumerate(TIERS)}
+    """Signatories in print order: leads, co-leads, national, state, local; A-Z in each."""
 
     def key(s: dict):
         org = s.get("organisation") or ""
-        return rank.get(s.get("tier"), len(TIERS)), org.casefold(), org
+        return _group(s)[0], org.casefold(), org
 
     return sorted(signatories, key=key)
 
@@ -106,10 +116,9 @@ def _earlier_version(signatory: dict) -> int | None:
 
 def signatory_groups(signatories: list[dict]) -> list[dict]:
     """Signatories grouped under tier headings, each entry ready for the template."""
-    headings = dict(TIERS)
     groups: dict[str, list[dict]] = {}
     for s in ordered_signatories(signatories):
-        heading = headings.get(s.get("tier"), OTHER_TIER)
+        heading = _group(s)[1]
         logo = _text(s.get("logo_sha256"))
         drawn = _text(s.get("signature_sha256"))
         person = ", ".join(v for v in (_text(s.get("name")), _text(s.get("title"))) if v)

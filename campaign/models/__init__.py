@@ -18,6 +18,7 @@ from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, WebhookBatch
 from .public import BlockedSource, PublicLink
 from .responses import Alert, FollowUpSent, FollowUpStep, InboundAttachment, InboundReply
 from .signing import (
+    COALITION_ROLES,
     REFUSED_STATUSES,
     REQUEST_STATUSES,
     TIERS,
@@ -31,6 +32,7 @@ from .signing import (
 from .users import MEMBER_ROLES, ROLES, CampaignMember, CoLeadInvite, User
 
 __all__ = [
+    "COALITION_ROLES",
     "Alert",
     "FollowUpSent",
     "FollowUpStep",

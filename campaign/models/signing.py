@@ -9,6 +9,9 @@ from ..extensions import db
 from .base import utcnow
 
 TIERS = ("national", "state", "local")
+#: A partner's part in the coalition: "" (a signatory), "lead" or "co_lead"; the letter
+#: lists lead organisations first, then co-leads, then each tier.
+COALITION_ROLES = ("", "lead", "co_lead")
 #: How a signature appears: listed; listed only in copies made at or after delivery;
 #: or counted but never listed ("support privately").
 VISIBILITY = ("listed", "after_delivery", "private")
@@ -45,6 +48,8 @@ class Partner(db.Model):
     contact_email: Mapped[str] = mapped_column(String(254))
     #: national, state or local: the signature list is grouped by it.
     tier: Mapped[str] = mapped_column(String(16), default="national")
+    #: "", "lead" or "co_lead"; see COALITION_ROLES.
+    coalition_role: Mapped[str] = mapped_column(String(16), default="")
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     #: "invited" by organisers, or "public" when it signed up through the public link.
     source: Mapped[str] = mapped_column(String(16), default="invited")

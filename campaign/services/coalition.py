@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Campaign, CampaignMember, Partner, User
+from ..models import COALITION_ROLES, Campaign, CampaignMember, Partner, User
 from . import audit
 from .campaigns import member_role, require_editor
 
@@ -119,3 +119,21 @@ def _node(partner: Partner) -> dict:
         "status": req.state if req else "not invited",
         "forwarded_to": chain,
     }
+
+
+def set_partner_role(campaign: Campaign, user: User, partner: Partner, role: str) -> None:
+    """Mark a partner as a lead or co-lead organisation (listed first), or as a signatory."""
+    if not partner_access(user, campaign).organiser:
+        raise Conflict("Only the campaign's organisers decide who leads the coalition.")
+    require_editor(user)
+    if role not in COALITION_ROLES:
+        raise Invalid("coalition_role", "choose lead, co-lead or signatory")
+    partner.coalition_role = role
+    db.session.flush()
+    audit.record(
+        "partner.role_changed",
+        campaign=campaign,
+        user=user,
+        organisation=partner.organisation,
+        role=role or "signatory",
+    )

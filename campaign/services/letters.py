@@ -212,7 +212,7 @@ def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
     """
     current = published_version(campaign)
     rows = db.session.execute(
-        select(Signature, Partner.tier, LetterVersion.number)
+        select(Signature, Partner.tier, Partner.coalition_role, LetterVersion.number)
         .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
         .join(Partner, SignatureRequest.partner_id == Partner.id)
         .join(LetterVersion, Signature.letter_version_id == LetterVersion.id)
@@ -224,7 +224,7 @@ def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
     )
     delivered = campaign.status == "delivered"
     listed, unlisted = [], 0
-    for sig, tier, number in rows:
+    for sig, tier, role, number in rows:
         earlier = current is not None and sig.letter_version_id != current.id
         if earlier and not campaign.list_earlier_signers:
             continue
@@ -237,6 +237,7 @@ def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
                 "name": sig.signer_name,
                 "title": sig.signer_title,
                 "tier": tier,
+                "role": role,
                 "logo_sha256": sig.logo_sha256,
                 "signature_sha256": sig.signature_image_sha256,
                 "signature_typed": sig.signature_typed,

@@ -226,3 +226,30 @@ def set_sharing(slug):
             "success",
         )
     return redirect(url_for("partners.index", slug=slug, _anchor="coalition"))
+
+
+@bp.post("/c/<slug>/partners/<int:partner_id>/role")
+@login_required
+def set_role(slug, partner_id):
+    """Mark a partner as a lead or co-lead organisation, or back to a signatory."""
+    campaign, access = campaign_and_access(slug, manage=True)
+    if not access.organiser:
+        abort(403)
+    partner = _owned_partner(campaign, access, partner_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            coalition.set_partner_role(
+                campaign, current_user, partner, request.form.get("coalition_role", "")
+            )
+        except (Invalid, Conflict) as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(
+                f"{partner.organisation} is listed as {_ROLE_NAMES[partner.coalition_role]}.",
+                "success",
+            )
+    return redirect(url_for("partners.index", slug=slug, _anchor=f"p{partner.id}"))
+
+
+_ROLE_NAMES = {"": "a signatory", "lead": "a lead organisation", "co_lead": "a co-lead"}
