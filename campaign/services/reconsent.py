@@ -215,10 +215,10 @@ def state_label(sig: Signature, campaign: Campaign) -> str:
     return f"signed v{number}"
 
 
-def publish_count(campaign: Campaign) -> int:
-    """How many organisations publishing the current draft would ask to re-confirm."""
+def publish_recipients(campaign: Campaign) -> list[Signature]:
+    """The signers publishing the current draft would ask to re-confirm (its dry run)."""
     latest = letter_service.latest_version(campaign)
     if latest is None or latest.is_published:
-        return 0
-    # Nobody can have signed the unpublished draft, so every counted signature is asked.
-    return len(letter_service.active_signatures(campaign))
+        return []
+    # Nobody can have signed the unpublished draft, so every live signature is asked.
+    return letter_service.active_signatures(campaign)

@@ -64,7 +64,7 @@ def _studio(campaign, form, latest, status=200):
             fields=FIELDS,
             latest=latest,
             confirm=ConfirmForm(),
-            reconsent_count=reconsent.publish_count(campaign),
+            reconsent_to=reconsent.publish_recipients(campaign),
         ),
         status,
     )

@@ -164,3 +164,16 @@ def test_a_version_of_another_campaign_is_refused(client, app):
     assert "please re-read it" in resp.get_data(as_text=True)
     assert db.session.scalar(db.select(Signature)).letter_version.number == 1
     assert client.post("/s/not-a-real-token/reconfirm").status_code in (400, 404)
+
+
+def test_the_studio_lists_who_publishing_will_ask_to_reconfirm(client, app, submit):
+    from tests import factories as fac
+
+    u = fac.user()
+    c = fac.published(u)
+    fac.sign(c, u, fac.partner(c, u, name="Harbor City Copwatch"))
+    fac.login(client, u)
+    submit(f"/c/{c.slug}/letter", {"subject": "Stop it", "body": "A changed letter."})
+    html = client.get(f"/c/{c.slug}/letter").get_data(as_text=True)
+    assert "Who gets the re-confirmation email" in html
+    assert "Harbor City Copwatch: Signer of Harbor City Copwatch" in html
