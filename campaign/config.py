@@ -110,6 +110,11 @@ def load_settings(instance_path: Path) -> dict:
         "SEAL_TSA_URL": os.environ.get("SEAL_TSA_URL") or None,
         "VERIFY_RATE_LIMIT": os.environ.get("VERIFY_RATE_LIMIT", "30/minute;300/hour"),
         "VERIFY_MAX_BYTES": _int("VERIFY_MAX_BYTES", 5 * 1024 * 1024),
+        # Letters with more signatories than this render their signatory pages in cached
+        # chunks, in parallel, merged with pypdf (letters/chunked.py).
+        "PDF_CHUNK_THRESHOLD": _int("PDF_CHUNK_THRESHOLD", 300),
+        "PDF_CHUNK_CACHE_DIR": os.environ.get("PDF_CHUNK_CACHE_DIR") or None,
+        "PDF_MAX_CHUNKED_PAGES": _int("PDF_MAX_CHUNKED_PAGES", 3000),
         #: How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
     }

@@ -9,6 +9,7 @@ import logging
 
 from . import jobs
 from .extensions import db
+from .letters.chunked import ChunkCache
 from .mail import webhook_batches
 from .mail.sweep import tick as sweep_outbox
 from .models import RenderedLetter, utcnow
@@ -87,4 +88,6 @@ def tick():
         except Exception:
             log.exception("follow-up %s to target %s failed", step.id, target.id)
             db.session.rollback()
+    # Cached signatory pages hold names; a month unused, they are only a render saved.
+    ChunkCache.configured().prune()
     return reminders, sweep_outbox()

@@ -166,6 +166,51 @@ def letter_html(letter: dict) -> str:
     Both `subject` and `body_source` are letter templates: the subject is rendered to
     plain text, the body to Markdown and then to sanitised HTML.
     """
+    return render_template("pdf/letter.html", **_letter_context(letter))
+
+
+def letter_part_html(letter: dict) -> str:
+    """The letter of a chunked render: all but the signatory entries, and no page furniture."""
+    context = _letter_context(letter)
+    return render_template("pdf/letter.html", **{**context, "groups": [], "print_part": "letter"})
+
+
+def chunk_html(letter: dict, groups: list[dict]) -> str:
+    """One run of signatories (signatory_groups entries; heading None continues a tier).
+
+    Depends only on the entries and the look, never on the target, date or version, so
+    every copy and every version of the letter shares the same chunk renders.
+    """
+    look = clean_look(letter.get("look"))
+    return render_template(
+        "pdf/letter.html",
+        print_part="chunk",
+        campaign={},
+        look=look,
+        look_css=Markup(style_css(look)),  # noqa: S704 - no user text reaches it
+        groups=groups,
+        earlier_mark=EARLIER_MARK,
+        draft=bool(letter.get("draft")),
+    )
+
+
+def overlay_html(letter: dict, pages: int) -> str:
+    """`pages` blank pages carrying the letter's header, footer and "Page X of Y"."""
+    look = clean_look(letter.get("look"))
+    return render_template(
+        "pdf/letter.html",
+        print_part="overlay",
+        overlay_pages=pages,
+        campaign=letter["campaign"],
+        look=look,
+        look_css=Markup(style_css(look)),  # noqa: S704 - no user text reaches it
+        version_label=_version_label(letter),
+        verification=_verification(letter.get("verification")),
+    )
+
+
+def _letter_context(letter: dict) -> dict:
+    """The template context of the whole letter."""
     context = merge_context(letter)
     subject = to_plain_text(render_text(letter.get("subject") or "", context, field="subject"))
     body_text = render_text(letter.get("body_source") or "", context)
@@ -175,8 +220,7 @@ def letter_html(letter: dict) -> str:
     signatories = letter.get("signatories") or []
     # Letters made before the look was part of letter_data print with the defaults.
     look = clean_look(letter.get("look"))
-    return render_template(
-        "pdf/letter.html",
+    return dict(
         campaign=campaign,
         look=look,
         # Built from checked values only (see look.py); the preview's CSP allows its hash.

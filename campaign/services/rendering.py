@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .. import jobs
 from ..errors import Invalid
 from ..extensions import db
+from ..letters import chunked
 from ..letters.document import letter_html
 from ..letters.pdf import html_to_pdf
 from ..letters.seal import seal
@@ -81,9 +82,29 @@ def pdf_data(campaign: Campaign, version, target: Target | None = None) -> dict:
 
 
 def letter_pdf(data: dict, usage: dict | None = None) -> bytes:
-    """Render letter data to PDF bytes under the configured limits; raises Invalid."""
+    """Render letter data to PDF bytes under the configured limits; raises Invalid.
+
+    Letters with more than PDF_CHUNK_THRESHOLD signatories are rendered in chunks, in
+    parallel, reusing the cached signatory pages (letters/chunked.py).
+    """
+    if chunked.is_long(data):
+        return letter_pdfs([data], usage=usage)[0]
     html = letter_html(data)
     return html_to_pdf(html, images=letter_images(html), usage=usage)
+
+
+def letter_pdfs(copies: list[dict], usage: dict | None = None) -> list[bytes]:
+    """Several copies of one long letter (one per target), sharing their signatory pages."""
+    stats = chunked.Stats()
+    pdfs = chunked.render_copies(copies, letter_images, stats=stats)
+    if usage is not None:
+        usage.update(
+            cpu_seconds=sum(c.get("cpu_seconds", 0.0) for c in stats.children),
+            max_rss_mb=stats.max_child_rss_mb,
+            chunks=stats.chunks,
+            chunks_rendered=len(stats.rendered),
+        )
+    return pdfs
 
 
 def render_now(rendered: RenderedLetter) -> None:
