@@ -233,9 +233,10 @@ def set_sharing(slug):
 def set_role(slug, partner_id):
     """Mark a partner as a lead or co-lead organisation, or back to a signatory."""
     campaign, access = campaign_and_access(slug, manage=True)
+    # A partner a co-lead does not manage is absent for them (404), like everywhere else.
+    partner = _owned_partner(campaign, access, partner_id)
     if not access.organiser:
         abort(403)
-    partner = _owned_partner(campaign, access, partner_id)
     if ConfirmForm().validate_on_submit():
         try:
             coalition.set_partner_role(

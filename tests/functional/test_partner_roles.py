@@ -2,7 +2,7 @@
 
 from campaign.extensions import db
 from campaign.letters.document import letter_html, signatory_groups
-from campaign.models import AuditEvent
+from campaign.models import AuditEvent, Partner
 from campaign.services.letters import letter_data, published_version
 from tests import factories as f
 from tests.functional.test_coalition_roles import _co_lead_session
@@ -42,10 +42,22 @@ def test_leads_then_co_leads_then_tiers_in_the_letter(client, app, submit):
 
 def test_only_organisers_set_roles_and_bad_values_are_refused(client, app, submit):
     owner, c, lead_partner, casey = _co_lead_session(client, app)
+    # The lead's partner does not exist for a co-lead; on their own, the role is not theirs.
     resp = submit(
         f"/c/{c.slug}/partners",
         {"coalition_role": "lead"},
         post_url=f"/c/{c.slug}/partners/{lead_partner.id}/role",
+    )
+    assert resp.status_code == 404
+    submit(
+        f"/c/{c.slug}/partners",
+        {"organisation": "Casey's Union", "contact_email": "cu@union.example", "tier": "local"},
+    )
+    mine = db.session.scalar(db.select(Partner).where(Partner.organisation == "Casey's Union"))
+    resp = submit(
+        f"/c/{c.slug}/partners",
+        {"coalition_role": "lead"},
+        post_url=f"/c/{c.slug}/partners/{mine.id}/role",
     )
     assert resp.status_code == 403
     f.login(client, owner)
