@@ -9,8 +9,14 @@ page count. A letter with more than PDF_CHUNK_THRESHOLD signatories is therefore
   sha256 of the chunk's HTML and the layout files. A chunk depends only on its entries
   and the letter's look, never on the target, date, version or verification code, so
   every copy and every re-render after a new signature reuses the unchanged chunks;
-- one overlay: blank pages carrying the running header, the footer, the verification
-  code and "Page X of Y" for the whole document, stamped onto every merged page.
+- the page furniture: the running header, the footer, the verification code and
+  "Page X of Y", stamped onto every merged page (stamping.py).
+
+The copies are merged in a few limited children (one per core), started before the
+missing chunks render: each parses the cached chunks meanwhile, reads the new ones as
+they are made, and parses every chunk once for all the copies it merges. With more
+copies than cores, the children also render the letter parts, sharing one parsed
+stylesheet (stamping.Styles).
 
 Chunk boundaries are content-defined: an organisation starts a new chunk when the hash of
 its name says so (about one in AVERAGE_CHUNK), within MIN_CHUNK..MAX_CHUNK entries, and
@@ -27,7 +33,8 @@ import io
 import os
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -35,26 +42,17 @@ from pathlib import Path
 import weasyprint
 from flask import current_app
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+from pypdf.generic import NameObject
 
-from . import isolation
-from .document import chunk_html, letter_part_html, overlay_html, signatory_groups
-from .pdf import (
-    BASE_URL,
-    AssetFetcher,
-    Images,
-    RenderFailed,
-    RenderLimits,
-    configured_limits,
-    html_to_pdf,
-)
+from . import isolation, stamping
+from .document import chunk_html, letter_part_html, overlay_css, overlay_html, signatory_groups
+from .pdf import Images, RenderFailed, RenderLimits, configured_limits, html_to_pdf
 
 DEFAULT_THRESHOLD = 300
 #: Expected, smallest and largest number of organisations in a chunk.
 AVERAGE_CHUNK, MIN_CHUNK, MAX_CHUNK = 128, 32, 384
 DEFAULT_MAX_TOTAL_PAGES = 3000
 _ROOT = Path(__file__).resolve().parent.parent.parent
-_OVERLAY = NameObject("/UndersignedOverlay")
 
 
 @cache
@@ -193,24 +191,50 @@ def render_copies(
     missing = [k for k in keys if k not in pdfs]
     stats.chunks = len(keys)
     stats.rendered = missing
-    parts = [letter_part_html(letter) for letter in letters]
-    images = image_lookup("".join([*(htmls[k] for k in missing), *parts]))
+    images = image_lookup("".join(htmls[k] for k in missing))
 
     limits = configured_limits()
-    app = current_app._get_current_object()
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        # Chunks first: they are the long jobs, the letters fill in around them.
-        chunk_jobs = {k: pool.submit(_render, htmls[k], images, limits, stats) for k in missing}
-        letter_jobs = [pool.submit(_render, html, images, limits, stats) for html in parts]
-        for key, job in chunk_jobs.items():
-            pdfs[key] = job.result()
-            cache.put(key, pdfs[key])
-        firsts = [job.result() for job in letter_jobs]
-        finishes = [
-            pool.submit(_finish, app, letter, [first, *(pdfs[k] for k, _ in plan)], stats)
-            for letter, first, plan in zip(letters, firsts, plans, strict=True)
+    cores = os.cpu_count() or 1
+    where = {k: i for i, k in enumerate(keys)}
+    # Few copies would leave a core idle: their letters render beside the chunks. Many
+    # render in the merging children, which parse the stylesheet once for all of them.
+    in_pool = len(letters) < cores
+    with tempfile.TemporaryDirectory(prefix="undersigned-parts-") as inbox:
+        # The merging children start now: they parse the cached chunks (and render the
+        # letters) while the missing parts render, each handed over through `inbox`.
+        ready = {where[k]: pdf for k, pdf in pdfs.items()}
+        copies = [
+            _copy(letter, [where[k] for k, _ in plan], image_lookup, in_pool and len(keys) + n)
+            for n, (letter, plan) in enumerate(zip(letters, plans, strict=True))
         ]
-        return [job.result() for job in finishes]
+        pending = len(missing) + (len(letters) if in_pool else 0)
+        finish = _Finish(copies, ready, pending, Path(inbox), limits, stats)
+        with ThreadPoolExecutor(max_workers=cores) as pool:
+            try:
+                jobs = {pool.submit(_render, htmls[k], images, limits, stats): k for k in missing}
+                for n, letter in enumerate(letters if in_pool else []):
+                    html = letter_part_html(letter)
+                    job = pool.submit(_render, html, image_lookup(html), limits, stats)
+                    jobs[job] = len(keys) + n
+                for job in as_completed(jobs):
+                    if isinstance(jobs[job], str):
+                        cache.put(jobs[job], job.result())
+                    finish.deliver(where.get(jobs[job], jobs[job]), job.result())
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                finish.abort()
+                raise
+        return finish.results()
+
+
+def _copy(letter: dict, chunks: list[int], image_lookup, part: int | bool = False) -> tuple:
+    """What a merging child needs for one copy: its letter part (the index of a rendered
+    one, or HTML and images to render), its chunks, and the overlay for stamping.stamp."""
+    overlay = overlay_html(letter, 2, stamping.MARKER, styles_given=True), overlay_html(letter, 0)
+    if part is False:
+        html = letter_part_html(letter, styles_given=True)
+        return (html, image_lookup(html), chunks, *overlay, overlay_css(letter))
+    return (part, {}, chunks, *overlay, overlay_css(letter))
 
 
 def _chunk_keys(letter: dict) -> list[tuple[str, str]]:
@@ -231,91 +255,135 @@ def _render(html: str, images: Images, limits: RenderLimits, stats: Stats) -> by
     return pdf
 
 
-def _finish(app, letter: dict, parts: list[bytes], stats: Stats) -> bytes:
-    """Merge the parts and stamp the overlay, in a limited child (runs on a pool thread)."""
-    with app.app_context():
-        return _merge(letter, parts, stats)
+class _Finish:
+    """The merging children: one per core, each rendering the letter part of a share of
+    the copies and merging and stamping them, parsing the chunk PDFs once for all."""
+
+    def __init__(self, copies, ready: dict, missing: int, inbox: Path, limits, stats: Stats):
+        self.inbox = inbox
+        most = current_app.config.get("PDF_MAX_CHUNKED_PAGES", DEFAULT_MAX_TOTAL_PAGES)
+        cores = os.cpu_count() or 1
+        self.shares = [copies[i::cores] for i in range(min(len(copies), cores))]
+        self.pool = ThreadPoolExecutor(max_workers=max(1, len(self.shares)))
+        self.running = []
+        for share in self.shares:
+            used = {i for _, _, chunks, *_ in share for i in chunks}
+            given = {i: ready[i] for i in used if i in ready}
+            # Each copy may take as long as two renders (its letter, then the merge), and
+            # the chunks still to come as long as their renders take on every core.
+            waits = 2 * len(share) + -(-missing // cores)
+            child = isolation.Limits(seconds=limits.seconds * waits, memory_mb=limits.memory_mb)
+            deadline = time.time() + child.seconds if child.seconds else float("inf")
+            args = (given, (str(inbox), deadline), share, (limits.pages, most))
+            self.running.append(self.pool.submit(_merge, args, child, stats))
+
+    def deliver(self, index: int, pdf: bytes) -> None:
+        """Hand part `index` to the children (atomically: they never read half a file)."""
+        tmp = self.inbox / f"{index}.part"
+        tmp.write_bytes(pdf)
+        os.replace(tmp, self.inbox / f"{index}.pdf")
+
+    def abort(self) -> None:
+        """A part failed: tell the children to stop, and wait for them."""
+        (self.inbox / "abort").touch()
+        self.pool.shutdown(wait=True)
+
+    def results(self) -> list[bytes]:
+        """Every copy's PDF, in the order of the letters; raises RenderFailed."""
+        try:
+            merged = [job.result() for job in self.running]
+        finally:
+            self.pool.shutdown(wait=True)
+        out: list[bytes] = [b""] * sum(len(share) for share in self.shares)
+        for i, pdfs in enumerate(merged):
+            out[i :: len(self.shares)] = pdfs
+        return out
 
 
-def _merge(letter: dict, parts: list[bytes], stats: Stats) -> bytes:
-    pages = sum(len(PdfReader(io.BytesIO(part)).pages) for part in parts)
-    config = current_app.config
-    most = config.get("PDF_MAX_CHUNKED_PAGES", DEFAULT_MAX_TOTAL_PAGES)
-    if most and pages > most:
-        raise RenderFailed(
-            f"the letter would be {pages} pages long, more than {most}, the limit; "
-            "ask an administrator to raise PDF_MAX_CHUNKED_PAGES"
-        )
-    limits = configured_limits()
+def _merge(args: tuple, limits: isolation.Limits, stats: Stats) -> list[bytes]:
+    """Run merge_in_child in a limited child (on a pool thread)."""
     usage: dict = {}
-    overlay = overlay_html(letter, pages)
     try:
-        pdf = isolation.run(
-            merge_in_child,
-            parts,
-            overlay,
-            {},
-            limits=isolation.Limits(seconds=limits.seconds, memory_mb=limits.memory_mb),
-            usage=usage,
-        )
+        pdfs = isolation.run(merge_in_child, *args, limits=limits, usage=usage)
     except isolation.Failed as exc:
         raise RenderFailed(exc.reason) from None
     stats.children.append(usage)
-    return pdf
+    return pdfs
 
 
-def merge_in_child(parts: list[bytes], overlay: str, images: Images) -> bytes:
-    """Concatenate the parts, stamp overlay page i onto page i, and write the PDF."""
-    stamps = PdfReader(
-        io.BytesIO(
-            weasyprint.HTML(
-                string=overlay, base_url=BASE_URL, url_fetcher=AssetFetcher(images)
-            ).write_pdf()
+def merge_in_child(given: dict, inbox: tuple, copies: list[tuple], most: tuple) -> list[bytes]:
+    """Render each copy's letter part, then merge it with its chunks and stamp it.
+
+    `copies` are _copy tuples; the chunks are parsed once and shared by every copy; those
+    not `given` are read from the folder in `inbox` (folder, deadline) as they come.
+    `most` is (pages of one part, pages of the merged letter), 0 for no limit.
+    """
+    styles = stamping.Styles()
+    readers = {i: _parsed(pdf) for i, pdf in given.items()}
+    for part, images, _, _, _, look in copies:
+        if isinstance(part, str):
+            readers[part] = _parsed(styles.render(part, images, look, most[0]))
+    needed = {i for part, _, chunks, *_ in copies for i in [part, *chunks]}
+    waiting = sorted(needed - readers.keys())
+    folder, deadline = Path(inbox[0]), inbox[1]
+    while waiting:
+        # Waiting uses no processor time: the deadline stops it should the parent be gone.
+        if (folder / "abort").exists() or not folder.is_dir() or time.time() > deadline:
+            raise isolation.Refused("another part of the letter could not be made")
+        for i in [i for i in waiting if (folder / f"{i}.pdf").exists()]:
+            readers[i] = _parsed((folder / f"{i}.pdf").read_bytes())
+            waiting.remove(i)
+        time.sleep(0.005 if waiting else 0)
+    with _names_memoised():
+        return [
+            _merge_copy([readers[i] for i in [part, *chunks]], overlay, styles, most[1])
+            for part, _, chunks, *overlay in copies
+        ]
+
+
+def _parsed(pdf: bytes) -> PdfReader:
+    """A reader with every object already parsed: done while other parts still render."""
+    reader = PdfReader(io.BytesIO(pdf))
+    for number in [*reader.xref_objStm, *(n for table in reader.xref.values() for n in table)]:
+        reader.get_object(number)
+    return reader
+
+
+@contextmanager
+def _names_memoised():
+    """Escape each distinct PDF name once while writing, not once per use.
+
+    pypdf escapes every name character by character each time it writes it: a third of
+    the merge for 5,000 logos, whose dictionaries repeat the same few names. The escaping
+    depends on the name alone, so caching it changes no byte; the patch is undone after.
+    """
+    plain = getattr(NameObject, "renumber", None)
+    if plain is None:
+        # A pypdf without this internal: write names the slow, plain way.
+        yield
+        return
+    memo = cache(lambda name: plain(NameObject(name)))
+    NameObject.renumber = lambda self: memo(str(self))
+    try:
+        yield
+    finally:
+        NameObject.renumber = plain
+
+
+def _merge_copy(readers: list[PdfReader], overlay, styles, most: int) -> bytes:
+    """Concatenate the parts, stamp the header, footer and page numbers, write the PDF."""
+    pages = sum(len(reader.pages) for reader in readers)
+    if most and pages > most:
+        raise isolation.Refused(
+            f"the letter would be {pages} pages long, more than {most}, the limit; "
+            "ask an administrator to raise PDF_MAX_CHUNKED_PAGES"
         )
-    )
     writer = PdfWriter()
-    readers = [PdfReader(io.BytesIO(part)) for part in parts]
     for reader in readers:
         writer.append(reader)
-    if len(stamps.pages) != len(writer.pages):
-        raise isolation.Refused("the page footer did not fit; the letter's layout is broken")
-    for page, stamp in zip(writer.pages, stamps.pages, strict=True):
-        _stamp(writer, page, stamp)
+    stamping.stamp(writer, *overlay, styles=styles)
     writer.add_metadata(readers[0].metadata or {})
-    writer.compress_identical_objects()
+    writer.compress_identical_objects()  # e.g. one logo in every chunk: stored once
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def _stamp(writer: PdfWriter, page, stamp) -> None:
-    """Draw `stamp` over `page` as a form XObject, without parsing the page's content.
-
-    pypdf's merge_page parses both content streams (seconds for a few hundred pages of
-    signatories); wrapping the page in q/Q and appending one Do operator needs neither.
-    """
-    form = DecodedStreamObject()
-    form.set_data(stamp.get_contents().get_data())
-    form.update(
-        {
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): stamp.mediabox,
-            NameObject("/Resources"): stamp["/Resources"].clone(writer),
-        }
-    )
-    form_ref = writer._add_object(form)
-    resources = DictionaryObject(page.get("/Resources", DictionaryObject()).get_object())
-    xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
-    xobjects[_OVERLAY] = form_ref
-    resources[NameObject("/XObject")] = xobjects
-    page[NameObject("/Resources")] = resources
-    contents = page.get("/Contents")
-    existing = contents.get_object() if contents is not None else ArrayObject()
-    existing = list(existing) if isinstance(existing, list) else [contents]
-    before, after = DecodedStreamObject(), DecodedStreamObject()
-    before.set_data(b"q\n")
-    after.set_data(b"\nQ q " + _OVERLAY.encode() + b" Do Q\n")
-    page[NameObject("/Contents")] = ArrayObject(
-        [writer._add_object(before), *existing, writer._add_object(after)]
-    )

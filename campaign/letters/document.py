@@ -169,10 +169,13 @@ def letter_html(letter: dict) -> str:
     return render_template("pdf/letter.html", **_letter_context(letter))
 
 
-def letter_part_html(letter: dict) -> str:
-    """The letter of a chunked render: all but the signatory entries, and no page furniture."""
-    context = _letter_context(letter)
-    return render_template("pdf/letter.html", **{**context, "groups": [], "print_part": "letter"})
+def letter_part_html(letter: dict, styles_given: bool = False) -> str:
+    """The letter of a chunked render: all but the signatory entries, and no page furniture.
+
+    With `styles_given`, as overlay_html: the renderer is handed the stylesheets.
+    """
+    context = {**_letter_context(letter), "groups": [], "print_part": "letter"}
+    return render_template("pdf/letter.html", **context, styles_given=styles_given)
 
 
 def chunk_html(letter: dict, groups: list[dict]) -> str:
@@ -194,19 +197,33 @@ def chunk_html(letter: dict, groups: list[dict]) -> str:
     )
 
 
-def overlay_html(letter: dict, pages: int) -> str:
-    """`pages` blank pages carrying the letter's header, footer and "Page X of Y"."""
+def overlay_html(
+    letter: dict, pages: int, page_sample: str = "", styles_given: bool = False
+) -> str:
+    """`pages` blank pages carrying the letter's header, footer and "Page X of Y".
+
+    With `page_sample`, the page-number box prints that text on every page instead. With
+    `styles_given`, the document names no stylesheet: the renderer is handed letter.css
+    and overlay_css(letter), in that order.
+    """
     look = clean_look(letter.get("look"))
     return render_template(
         "pdf/letter.html",
         print_part="overlay",
         overlay_pages=pages,
+        page_sample=page_sample,
+        styles_given=styles_given,
         campaign=letter["campaign"],
         look=look,
         look_css=Markup(style_css(look)),  # noqa: S704 - no user text reaches it
         version_label=_version_label(letter),
         verification=_verification(letter.get("verification")),
     )
+
+
+def overlay_css(letter: dict) -> str:
+    """The letter's own style block (paper, margins, accent), for overlay_html(styles_given)."""
+    return style_css(clean_look(letter.get("look")))
 
 
 def _letter_context(letter: dict) -> dict:

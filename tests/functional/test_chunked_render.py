@@ -142,3 +142,89 @@ def test_tick_deletes_chunks_unused_for_a_month(app, small_chunks):
     os.utime(old, (month_ago, month_ago))
     tasks.tick()
     assert not old.exists() and fresh.exists()
+
+
+def _copy(c: Campaign, target=None, code: str = "ABCD2345") -> dict:
+    from campaign.services.evidence import verification
+    from campaign.services.letters import published_version
+    from campaign.services.rendering import pdf_data
+
+    return {**pdf_data(c, published_version(c), target), "verification": verification(code)}
+
+
+def _numbers(pdf: bytes) -> list[tuple[str, float, float]]:
+    """Each page's "Page X of Y" and where it starts on the page."""
+    out = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        found = []
+
+        def visit(text, cm, tm, font, size, found=found):
+            if text.strip().startswith("Page "):
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                found.append((text.strip(), round(x, 1), round(y, 1)))
+
+        page.extract_text(visitor_text=visit)
+        out.extend(found)
+    return out
+
+
+def test_page_numbers_print_as_weasyprint_lays_them_out(client, app, small_chunks, monkeypatch):
+    from campaign.letters import stamping
+    from campaign.letters.document import chunk_html
+    from campaign.letters.pdf import html_to_pdf
+
+    _, c = _campaign_with(_names(40))
+    data = _copy(c)
+    groups = chunked.plan_chunks(data["signatories"])
+    chunks = {i: html_to_pdf(chunk_html(data, g), tagged=False) for i, g in enumerate(groups)}
+    copy = chunked._copy(data, list(chunks), lambda html: {})
+    # In this process, so that the fallback can be forced: WeasyPrint numbering every page.
+    [written] = chunked.merge_in_child(chunks, ("", 0), [copy], (0, 0))
+    monkeypatch.setattr(stamping.Numbering, "from_sample", classmethod(lambda cls, *a: None))
+    [laid_out] = chunked.merge_in_child(chunks, ("", 0), [copy], (0, 0))
+    assert _pages(written) == _pages(laid_out)
+    numbers = _numbers(written)
+    assert [n for n, _, _ in numbers] == [
+        f"Page {i} of {len(numbers)}" for i in range(1, len(numbers) + 1)
+    ]
+    assert numbers == _numbers(laid_out)
+    assert len(written) < len(laid_out)  # the furniture is stored once, not once a page
+
+
+def test_copies_made_together_come_back_in_order(client, app, small_chunks):
+    from campaign.services.rendering import letter_pdfs
+
+    u, c = _campaign_with(_names(30))
+    for name in ("Renata Solis", "Tomas Ek", "Ada Ngata"):
+        campaigns.add_target(c, u, name=name, organisation="Argus", email=f"{name[:3]}@a.example")
+    f.commit()
+    targets = list(c.targets)
+    pdfs = letter_pdfs([_copy(c, t, code=f"ABCD{i:04d}") for i, t in enumerate(targets)])
+    assert len(pdfs) == len(targets)
+    for target, pdf in zip(targets, pdfs, strict=True):
+        pages = _pages(pdf)
+        assert target.name in pages[0]
+        assert all(f"Page {i} of {len(pages)}" in p for i, p in enumerate(pages, 1))
+
+
+def test_a_part_that_fails_fails_the_render_without_hanging(client, app, small_chunks, monkeypatch):
+    import time
+
+    from campaign.errors import Invalid
+    from campaign.letters.pdf import RenderFailed
+    from campaign.services.rendering import letter_pdf
+
+    _, c = _campaign_with(_names(40))
+    render = chunked._render
+
+    def failing(html, *args):
+        if "Cedar Coalition 002" in html:  # one chunk; the merging children already wait
+            raise RenderFailed("the chunk would be more than 300 pages long")
+        return render(html, *args)
+
+    monkeypatch.setattr(chunked, "_render", failing)
+    started = time.monotonic()
+    with pytest.raises(Invalid, match="more than 300 pages"):
+        letter_pdf(_copy(c))
+    assert time.monotonic() - started < 30
