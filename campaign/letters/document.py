@@ -4,8 +4,11 @@ The same HTML feeds the browser preview and WeasyPrint, so it names assets only 
 root-relative URL (/static/..., /blobs/<sha256>); pdf.AssetFetcher serves those in print.
 """
 
+import functools
 import re
+from pathlib import Path
 
+import jinja2
 from flask import render_template
 from markupsafe import Markup
 
@@ -21,6 +24,7 @@ TIERS = (
 OTHER_TIER = "Other organisations"
 #: Lead organisations first, then co-leads, ahead of every tier.
 ROLES = (("lead", "Lead organisations"), ("co_lead", "Co-leads"))
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TARGET_KEYS = ("name", "title", "organisation", "salutation")
 #: Printed after an organisation that signed an earlier version and has not re-confirmed.
@@ -167,6 +171,17 @@ def letter_html(letter: dict) -> str:
     plain text, the body to Markdown and then to sanitised HTML.
     """
     return render_template("pdf/letter.html", **_letter_context(letter))
+
+
+def standalone_letter_html(letter: dict) -> str:
+    """letter_html without an app, for a process that has none (the render forkserver)."""
+    return _standalone_env().get_template("pdf/letter.html").render(**_letter_context(letter))
+
+
+@functools.cache
+def _standalone_env() -> jinja2.Environment:
+    # Flask's environment adds nothing the letter template uses; autoescape as it does.
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
 
 
 def letter_part_html(letter: dict, styles_given: bool = False) -> str:

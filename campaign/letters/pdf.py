@@ -206,27 +206,3 @@ def _page_limit(max_pages: int):
         yield
     finally:
         weasyprint.layout.make_all_pages = paginate
-
-
-#: A page using every font, weight and element of the letter layout, for warm_up().
-_WARM_UP = """<!doctype html><html lang="en"><head><title>Warm up</title>
-<link rel="stylesheet" href="/static/css/letter.css"></head><body class="letter">
-<div class="running" data-title="T" data-version="V"></div>
-<header class="letterhead"><p class="lead-org">Lead Ō</p>
-<p class="lead-address"><span>1 Street</span><span>Town</span></p></header>
-<p class="date">1 January 2026</p><address class="addressee"><span class="name">Ann</span></address>
-<h1 class="subject">Subject</h1><main class="body"><p>Body <strong>bold</strong> <em>it</em>
-ł<span class="footnote">Note.</span></p><ul><li>item</li></ul><h2>Head</h2></main>
-<section class="signatories"><h2>Signatories <span class="count">(1)</span></h2>
-<section class="tier"><h3>National organisations</h3><ul class="signatory-list">
-<li class="signatory has-logo"><img class="logo" alt="L" src="data:image/png;base64,
-iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==">
-<span class="org">Org Ő</span><span class="person">Name, Title</span></li></ul></section>
-</section></body></html>"""
-
-
-def warm_up() -> None:
-    """Render a page like a letter, so fonts, images and WeasyPrint's caches are loaded."""
-    weasyprint.HTML(string=_WARM_UP, base_url=BASE_URL, url_fetcher=AssetFetcher()).write_pdf(
-        **_pdf_options(tagged=True)
-    )
