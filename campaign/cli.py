@@ -123,12 +123,15 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate
 
 def _export_zip(campaign, path: Path, write_zip) -> None:
     """Write the export ZIP with a progress bar; a failure leaves no partial file."""
-    steps = len(campaign.targets) or 1
+    from .services.export_bundle import zip_steps
+
     partial = path.with_name(path.name + ".part")
     try:
-        with click.progressbar(length=steps + 1, label="Rendering PDFs") as bar:
+        with click.progressbar(length=zip_steps(campaign), label="Rendering PDFs") as bar:
             with partial.open("wb") as out:
-                files = write_zip(campaign, out, progress=lambda _name: bar.update(1))
+                files = write_zip(
+                    campaign, out, progress=lambda done, _total, _step: bar.update(done - bar.pos)
+                )
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)

@@ -113,6 +113,7 @@ def load_settings(instance_path: Path) -> dict:
         # Letters with more signatories than this render their signatory pages in cached
         # chunks, in parallel, merged with pypdf (letters/chunked.py).
         "PDF_CHUNK_THRESHOLD": _int("PDF_CHUNK_THRESHOLD", 300),
+        "EXPORT_KEEP_HOURS": _int("EXPORT_KEEP_HOURS", 24),
         "PDF_CHUNK_CACHE_DIR": os.environ.get("PDF_CHUNK_CACHE_DIR") or None,
         "PDF_MAX_CHUNKED_PAGES": _int("PDF_MAX_CHUNKED_PAGES", 3000),
         #: How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).

@@ -8,12 +8,13 @@ the services never import this module and there is no import cycle.
 import logging
 
 from . import jobs
+from .errors import Invalid
 from .extensions import db
 from .letters.chunked import ChunkCache
 from .mail import webhook_batches
 from .mail.sweep import tick as sweep_outbox
-from .models import RenderedLetter, utcnow
-from .services import alerts, followups
+from .models import ExportRun, RenderedLetter, utcnow
+from .services import alerts, export_runs, followups
 from .services.delivery import queue_letter_email
 from .services.reminders import send_due
 from .services.rendering import render_now
@@ -37,6 +38,27 @@ def render_letter(rendered_id: int) -> None:
         rendered.status = "failed"
         rendered.error = "The PDF renderer failed; the server log has the details."
         rendered.finished_at = utcnow()
+    db.session.commit()
+
+
+@jobs.job
+def build_export(run_id: int) -> None:
+    """Make a queued export ZIP, committing its progress after each file."""
+    run = db.session.get(ExportRun, run_id)
+    if run is None or run.status != "queued":
+        return  # already built, or a duplicate delivery of this job
+    try:
+        export_runs.build(run, checkpoint=db.session.commit)
+    except Invalid as exc:
+        # Keep the failed render too: the campaign page shows its reason.
+        export_runs.fail(run, exc.reason)
+    except Exception:
+        log.exception("export %s failed", run_id)
+        db.session.rollback()
+        export_runs.fail(
+            db.session.get(ExportRun, run_id),
+            "the export failed; the server log has the details",
+        )
     db.session.commit()
 
 
@@ -90,4 +112,7 @@ def tick():
             db.session.rollback()
     # Cached signatory pages hold names; a month unused, they are only a render saved.
     ChunkCache.configured().prune()
+    # Export ZIPs hold every signatory's details; keep them no longer than configured.
+    export_runs.purge()
+    db.session.commit()
     return reminders, sweep_outbox()

@@ -13,6 +13,7 @@ from .campaigns import (
     Target,
 )
 from .evidence import IssuedDocument
+from .exports import EXPORT_STATUSES, ExportRun
 from .files import Blob, RenderedLetter
 from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, WebhookBatch
 from .public import BlockedSource, PublicLink
@@ -32,6 +33,8 @@ from .signing import (
 from .users import MEMBER_ROLES, ROLES, CampaignMember, CoLeadInvite, User
 
 __all__ = [
+    "EXPORT_STATUSES",
+    "ExportRun",
     "COALITION_ROLES",
     "Alert",
     "FollowUpSent",

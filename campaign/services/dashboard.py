@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Campaign, OutboundEmail, RenderedLetter
+from .export_runs import latest_run
 from .letters import latest_version, published_version
 
 
@@ -51,4 +52,5 @@ def campaign_overview(campaign: Campaign) -> dict:
         "invitations": invitations,
         "letters": letters,
         "generic_pdf": generic_pdf,
+        "export": latest_run(campaign),
     }

@@ -37,24 +37,36 @@ def pdf_name(campaign: Campaign, target: Target | None) -> str:
     return f"{campaign.slug}-{target.id}-{person}.pdf"
 
 
+#: progress(done, total, step): `done` of `total` steps finished, `step` comes next.
+Progress = Callable[[int, int, str], None]
+
+
+def zip_steps(campaign: Campaign) -> int:
+    """How many steps write_zip reports: one PDF per target, then the rest together."""
+    return max(len(campaign.targets), 1) + 1
+
+
 def write_zip(
     campaign: Campaign,
     out: BinaryIO,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[tuple[str, str]]:
     """Write the export ZIP to `out`; return (name, sha256) of every file in it.
 
-    `progress(name)` is called after each file, so a caller can show how far it got.
-    Every PDF is made (or found) before anything is written, so a failed render leaves
-    no half-written archive.
+    `progress` is called before each step, with what it is, and once at the end, so a
+    caller can show how far it got. Every PDF is made (or found) before anything is
+    written, so a failed render leaves no half-written archive.
     """
     targets = list(campaign.targets) or [None]
+    total = zip_steps(campaign)
+    report = progress or (lambda done, total, step: None)
     pdfs = []
-    for target in targets:
+    for done, target in enumerate(targets):
+        who = f"for {target.name}" if target else "addressed to every target"
+        report(done, total, f"Making the signed PDF {who}")
         rendered = ready_pdf(campaign, target)
         pdfs.append((pdf_name(campaign, target), rendered.pdf_sha256))
-        if progress:
-            progress(pdfs[-1][0])
+    report(total - 1, total, "Making the audit certificate and signatory lists")
     certificate, _doc = certificate_pdf(campaign)
     stamp = utcnow().timetuple()[:6]
     files: list[tuple[str, str]] = []
@@ -78,8 +90,7 @@ def write_zip(
         add(f"{campaign.slug}-signatories.xlsx", signatories_xlsx(campaign), zipfile.ZIP_STORED)
         sums = "".join(f"{sha}  {name}\n" for name, sha in files)
         add("SHA256SUMS", sums.encode(), zipfile.ZIP_DEFLATED)
-        if progress:
-            progress("signatory lists")
+    report(total, total, "Finishing the ZIP")
     return files
 
 

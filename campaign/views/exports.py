@@ -1,18 +1,29 @@
 """Downloads for organisers and staff: signed PDFs, the signatory CSV/XLSX, the ZIP."""
 
-import io
-
-from flask import Blueprint, Response, abort, render_template, request
-from flask_login import login_required
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
 
 from .. import jobs
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..models import Blob
 from ..services.campaigns import get_target
 from ..services.evidence import certificate_pdf
-from ..services.export_bundle import certificate_name, write_zip, zip_name
+from ..services.export_bundle import certificate_name, zip_name
+from ..services.export_runs import expires_at, get_run, start_export
 from ..services.exports import XLSX_MIME, signatories_csv, signatories_xlsx
+from ..services.letters import published_version
 from ..services.rendering import request_render
 from .helpers import campaign_or_404
 
@@ -105,20 +116,74 @@ def xlsx(slug):
     )
 
 
-@bp.get("/c/<slug>/export.zip")
+@bp.post("/c/<slug>/exports")
 @login_required
-def zip_export(slug):
-    """Every target's signed PDF, the audit certificate and the signatory lists in one ZIP."""
+def start_zip(slug):
+    """Start making the export ZIP (or join the one under way) and show its progress."""
     campaign = campaign_or_404(slug)
-    out = io.BytesIO()
-    try:
-        write_zip(campaign, out)
-    except Invalid as exc:
-        db.session.commit()  # keep the failed render, so the campaign page shows why
-        return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; press Export ZIP again.", "error")
+        return redirect(url_for("campaigns.show", slug=slug))
+    if published_version(campaign) is None:
+        flash("Publish the letter before exporting it.", "error")
+        return redirect(url_for("campaigns.show", slug=slug))
+    run = start_export(campaign, current_user)
     db.session.commit()
-    return Response(
-        out.getvalue(),
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{zip_name(campaign)}"'},
+    # Without Redis the export is made here, after the commit; with it, by a worker.
+    jobs.run_ready()
+    return redirect(url_for("exports.zip_run", slug=slug, run_id=run.id))
+
+
+@bp.get("/c/<slug>/exports/<int:run_id>")
+@login_required
+def zip_run(slug, run_id):
+    """An export's progress, then its file list and download, or why it failed."""
+    campaign = campaign_or_404(slug)
+    run = _run_or_404(campaign, run_id)
+    return render_template(
+        "exports/run.html",
+        campaign=campaign,
+        run=run,
+        files=_manifest(run),
+        expires_at=expires_at(run),
+        confirm=ConfirmForm(),
     )
+
+
+@bp.get("/c/<slug>/exports/<int:run_id>/progress")
+@login_required
+def zip_progress(slug, run_id):
+    """The export's progress as JSON, polled by the export page."""
+    run = _run_or_404(campaign_or_404(slug), run_id)
+    return jsonify(status=run.status, done=run.done, total=run.total, step=run.step)
+
+
+@bp.get("/c/<slug>/exports/<int:run_id>/download")
+@login_required
+def zip_download(slug, run_id):
+    """The finished export ZIP."""
+    campaign = campaign_or_404(slug)
+    run = _run_or_404(campaign, run_id)
+    if run.status != "ready":
+        return redirect(url_for("exports.zip_run", slug=slug, run_id=run.id))
+    blob = db.session.get(Blob, run.zip_sha256)
+    return Response(
+        bytes(blob.data),
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{zip_name(campaign)}"',
+            "X-Content-SHA256": blob.sha256,
+        },
+    )
+
+
+def _run_or_404(campaign, run_id: int):
+    try:
+        return get_run(campaign, run_id)
+    except NotFound:
+        abort(404)
+
+
+def _manifest(run) -> list[tuple[str, str]]:
+    """(name, sha256) of each file in a finished export."""
+    return [tuple(reversed(line.split("  ", 1))) for line in run.manifest.splitlines()]

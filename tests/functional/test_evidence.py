@@ -25,6 +25,7 @@ from campaign.services.letters import published_version
 from tests import factories as f
 from tests.conftest import csrf_from
 from tests.functional.test_delivery_export import _signed
+from tests.functional.test_exports import export_zip
 
 
 def _text(pdf: bytes) -> str:
@@ -125,7 +126,7 @@ def test_exported_pdfs_carry_a_valid_seal_and_a_verification_footer(client, app)
 def test_zip_holds_the_sealed_pdfs_and_the_certificate(client, app):
     u, c = _campaign_with_signatures()
     f.login(client, u)
-    resp = client.get(f"/c/{c.slug}/export.zip")
+    resp = export_zip(client, c.slug)
     assert resp.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(resp.data))
     names = archive.namelist()

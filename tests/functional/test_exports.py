@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import re
 import zipfile
 
 from openpyxl import load_workbook
@@ -14,6 +15,7 @@ from campaign.services import campaigns
 from campaign.services.campaigns import add_member
 from campaign.services.exports import neutralise
 from tests import factories as f
+from tests.conftest import csrf_from
 from tests.functional.test_delivery_export import _signed
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
@@ -36,6 +38,22 @@ def _two_targets_three_signers():
     _signed(c, u, "Plain Org", title="+1 555")
     _signed(c, u, "@SUM(A1)", title="\t=cmd|' /C calc'!A0")
     return u, c
+
+
+def start_export(client, slug: str):
+    """Press "Export ZIP" on the campaign page; return the export page it leads to."""
+    page = client.get(f"/c/{slug}").get_data(as_text=True)
+    resp = client.post(f"/c/{slug}/exports", data={"csrf_token": csrf_from(page)})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return client.get(resp.headers["Location"])
+
+
+def export_zip(client, slug: str):
+    """Export the ZIP as an organiser does and download it; return the download."""
+    page = start_export(client, slug).get_data(as_text=True)
+    link = re.search(r'href="(/c/[^"]+/exports/\d+/download)"', page)
+    assert link, page
+    return client.get(link[1])
 
 
 def _pdf_text(data: bytes) -> str:
@@ -62,9 +80,9 @@ def test_zip_holds_every_target_pdf_and_safe_signatory_lists(client, app):
     u, c = _two_targets_three_signers()
     f.login(client, u)
     page = client.get(f"/c/{c.slug}").get_data(as_text=True)
-    assert f'href="/c/{c.slug}/export.zip"' in page and "Download ZIP" in page
+    assert f'action="/c/{c.slug}/exports"' in page and "Export ZIP" in page
 
-    resp = client.get(f"/c/{c.slug}/export.zip")
+    resp = export_zip(client, c.slug)
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert resp.mimetype == "application/zip"
     assert f'filename="{c.slug}-export.zip"' in resp.headers["Content-Disposition"]
@@ -103,7 +121,7 @@ def test_zip_holds_every_target_pdf_and_safe_signatory_lists(client, app):
     _assert_neutral([cell.value for cell in cells[8:] if cell.value])
     # Asking again reuses the stored PDFs: no new renders.
     count = db.session.scalar(db.select(db.func.count(RenderedLetter.id)))
-    assert client.get(f"/c/{c.slug}/export.zip").status_code == 200
+    assert export_zip(client, c.slug).status_code == 200
     assert db.session.scalar(db.select(db.func.count(RenderedLetter.id))) == count == 2
 
 
@@ -132,11 +150,12 @@ def test_staff_may_export_and_strangers_get_404(client, app):
     add_member(c, staff)
     db.session.commit()
     f.login(client, stranger)
-    for url in ("export.zip", "signatories.xlsx"):
-        assert client.get(f"/c/{c.slug}/{url}").status_code == 404
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert client.post(f"/c/{c.slug}/exports", data={"csrf_token": token}).status_code == 404
+    assert client.get(f"/c/{c.slug}/signatories.xlsx").status_code == 404
     client.get("/logout")
     f.login(client, staff)
-    assert client.get(f"/c/{c.slug}/export.zip").status_code == 200
+    assert export_zip(client, c.slug).status_code == 200
     assert client.get(f"/c/{c.slug}/signatories.xlsx").status_code == 200
 
 
@@ -156,10 +175,10 @@ def test_failed_render_shows_its_reason_on_download_and_campaign_page(client, ap
     assert rendered.status == "failed" and "more than 1 pages" in rendered.error
     overview = client.get(f"/c/{c.slug}").get_data(as_text=True)
     assert "The signed PDF could not be made: the letter would be more than 1 pages" in overview
-    # The ZIP says which copy failed, and why.
-    resp = client.get(f"/c/{c.slug}/export.zip")
-    assert resp.status_code == 409
-    assert "the PDF for Jordan Vale could not be made" in resp.get_data(as_text=True)
+    # The export says which copy failed, and why.
+    page = start_export(client, c.slug).get_data(as_text=True)
+    assert "The export could not be made: the PDF for Jordan Vale could not be made" in page
+    assert "Try again" in page and "/download" not in page
     # Within the limit again, the next download renders and the message goes away.
     monkeypatch.setitem(app.config, "PDF_MAX_PAGES", 300)
     assert client.get(f"/c/{c.slug}/letter.pdf").status_code == 200

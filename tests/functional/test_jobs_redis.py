@@ -113,3 +113,27 @@ def test_the_rq_scheduler_queues_tick_and_the_worker_sends_due_reminders(app, re
     db.session.expire_all()
     reminder = db.session.scalar(db.select(OutboundEmail).where(OutboundEmail.kind == "reminder"))
     assert reminder is not None and reminder.status == "sent"
+
+
+def test_an_export_zip_is_made_by_the_worker_while_its_page_shows_progress(
+    client, app, redis_queue
+):
+    from campaign.models import ExportRun
+    from tests.conftest import csrf_from
+    from tests.functional.test_exports import _two_targets_three_signers
+
+    url, queue = redis_queue
+    u, c = _two_targets_three_signers()
+    f.login(client, u)
+    page = client.get(f"/c/{c.slug}").get_data(as_text=True)
+    resp = client.post(f"/c/{c.slug}/exports", data={"csrf_token": csrf_from(page)})
+    run_url = resp.headers["Location"]
+    waiting = client.get(run_url).get_data(as_text=True)
+    assert '<progress max="3" value="0">' in waiting  # queued in Redis, not made here
+    assert "data-export-progress" in waiting and "/download" not in waiting
+    _work(app, url, queue)
+    ready = client.get(run_url).get_data(as_text=True)
+    assert "The export is ready." in ready and "data-export-progress" not in ready
+    run = db.session.scalar(db.select(ExportRun))
+    assert run.status == "ready" and run.done == run.total == 3
+    assert client.get(f"{run_url}/download").headers["X-Content-SHA256"] == run.zip_sha256
