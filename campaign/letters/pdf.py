@@ -153,10 +153,28 @@ def html_to_pdf(
 
 def render_in_child(html: str, images: Images, max_pages: int, tagged: bool) -> bytes:
     """Lay out and write the PDF in this process; meant to run in the limited child."""
+    return lay_out(html, images, max_pages, tagged=tagged).write_pdf(**_pdf_options(tagged))
+
+
+def lay_out(
+    html: str,
+    images: Images,
+    max_pages: int,
+    *,
+    tagged: bool = False,
+    stylesheets: list | None = None,
+    font_config=None,
+) -> weasyprint.Document:
+    """Lay out letter HTML with only its own assets, stopping at the page limits.
+
+    For the limited child only: raises isolation.Refused, with a reason for people, when
+    the document is too long or a page too large. `stylesheets` and `font_config`, when
+    given, are already parsed (stamping.Styles shares them between documents).
+    """
     with _page_limit(max_pages):
         document = weasyprint.HTML(
             string=html, base_url=BASE_URL, url_fetcher=AssetFetcher(images)
-        ).render(**_pdf_options(tagged))
+        ).render(stylesheets=stylesheets, font_config=font_config, **_pdf_options(tagged))
     if max_pages and len(document.pages) > max_pages:
         raise isolation.Refused(_too_long(max_pages))
     for page in document.pages:
@@ -165,7 +183,7 @@ def render_in_child(html: str, images: Images, max_pages: int, tagged: bool) -> 
                 f"a page would be {page.width / 96:,.0f} × {page.height / 96:,.0f} inches; "
                 "pages may be at most 200 inches on a side"
             )
-    return document.write_pdf(**_pdf_options(tagged))
+    return document
 
 
 def _pdf_options(tagged: bool) -> dict:

@@ -23,7 +23,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Na
 from weasyprint.text.fonts import FontConfiguration
 
 from . import isolation
-from .pdf import BASE_URL, MAX_PAGE_SIDE_PX, AssetFetcher, _page_limit, _too_long
+from .pdf import BASE_URL, AssetFetcher, lay_out
 
 #: The sample's page-number text: every glyph any "Page X of Y" needs.
 MARKER = "Page 0123456789 of 0"
@@ -61,14 +61,8 @@ class Styles:
     def render(self, html: str, images, look_css: str, max_pages: int = 0) -> bytes:
         """Render HTML made with styles_given (a letter part holds untrusted text: in a
         limited child), with pdf.render_in_child's page limits; untagged."""
-        fetcher = AssetFetcher(images)
-        with _page_limit(max_pages):
-            document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-            document = document.render(stylesheets=self.sheets(look_css), font_config=self.fonts)
-        if max_pages and len(document.pages) > max_pages:
-            raise isolation.Refused(_too_long(max_pages))
-        if any(max(p.width, p.height) > MAX_PAGE_SIDE_PX for p in document.pages):
-            raise isolation.Refused("a page would be more than 200 inches on a side, the limit")
+        sheets = self.sheets(look_css)
+        document = lay_out(html, images, max_pages, stylesheets=sheets, font_config=self.fonts)
         return document.write_pdf()
 
 
