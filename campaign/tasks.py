@@ -17,7 +17,7 @@ from .models import ExportRun, RenderedLetter, utcnow
 from .services import alerts, export_runs, followups
 from .services.delivery import queue_letter_email
 from .services.reminders import send_due
-from .services.rendering import render_now
+from .services.rendering import render_now, render_together
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,14 @@ def build_export(run_id: int) -> None:
 
 
 @jobs.job
-def deliver_to_target(rendered_id: int) -> None:
-    """Render a target's copy if needed and queue the email that carries it."""
-    rendered = db.session.get(RenderedLetter, rendered_id)
-    if rendered is None:
-        return
-    queue_letter_email(rendered)
+def deliver_letters(rendered_ids: list[int]) -> None:
+    """Render the targets' copies that are missing, together, then queue each letter email."""
+    renders = [r for i in rendered_ids if (r := db.session.get(RenderedLetter, i)) is not None]
+    render_together([r for r in renders if r.status == "pending"])
     db.session.commit()
+    for rendered in renders:
+        queue_letter_email(rendered)
+        db.session.commit()
 
 
 @jobs.job

@@ -36,10 +36,10 @@ def deliver(campaign: Campaign, user) -> list[RenderedLetter]:
     check_ready(campaign)
     campaign.status = "delivered"
     campaign.delivered_at = utcnow()
-    renders = [request_render(campaign, target) for target in campaign.targets]
+    renders = [request_render(campaign, target, queue=False) for target in campaign.targets]
     db.session.flush()
-    for rendered in renders:
-        jobs.after_commit("campaign.tasks.deliver_to_target", rendered.id)
+    # One job for every copy: a long letter's copies render together (rendering.py).
+    jobs.after_commit("campaign.tasks.deliver_letters", [rendered.id for rendered in renders])
     audit.record(
         "letter.delivered",
         campaign=campaign,

@@ -91,18 +91,25 @@ def record_issued(
     head: str | None = None,
 ) -> IssuedDocument:
     """Record a sealed PDF as issued (flushes); a re-render under the same code replaces it."""
+    # Every value first: loading one (an expired row, the chain head) may autoflush, and
+    # must not flush a half-filled document.
+    values = {
+        "sha256": hashlib.sha256(pdf).hexdigest(),
+        "kind": kind,
+        "target_id": target.id if target is not None else None,
+        "version_number": version.number,
+        "letter_sha256": version.content_sha256 or "",
+        "signatory_count": signatory_count,
+        "audit_head_sha256": head_sha256(campaign) if head is None else head,
+        "made_at": utcnow(),
+    }
     doc = db.session.scalar(select(IssuedDocument).where(IssuedDocument.code == code))
     if doc is None:
-        doc = IssuedDocument(code=code, campaign_id=campaign.id)
+        doc = IssuedDocument(code=code, campaign_id=campaign.id, **values)
         db.session.add(doc)
-    doc.sha256 = hashlib.sha256(pdf).hexdigest()
-    doc.kind = kind
-    doc.target_id = target.id if target is not None else None
-    doc.version_number = version.number
-    doc.letter_sha256 = version.content_sha256 or ""
-    doc.signatory_count = signatory_count
-    doc.audit_head_sha256 = head_sha256(campaign) if head is None else head
-    doc.made_at = utcnow()
+    else:
+        for name, value in values.items():
+            setattr(doc, name, value)
     db.session.flush()
     return doc
 

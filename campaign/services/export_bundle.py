@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Blob, Campaign, RenderedLetter, Target, utcnow
 from .evidence import certificate_pdf
 from .exports import signatories_csv, signatories_xlsx
-from .rendering import render_now, request_render
+from .rendering import render_now, render_together, request_render
 
 
 def ready_pdf(campaign: Campaign, target: Target | None = None) -> RenderedLetter:
@@ -23,10 +23,22 @@ def ready_pdf(campaign: Campaign, target: Target | None = None) -> RenderedLette
     if rendered.status == "pending":
         # Exports wait for their own PDFs rather than leaving them to a worker.
         render_now(rendered)
-    if rendered.status != "ready":
-        who = f"for {target.name}" if target else "addressed to every target"
-        raise Invalid("letter", f"the PDF {who} could not be made: {rendered.error}")
+    _check_ready(rendered)
     return rendered
+
+
+def _check_ready(rendered: RenderedLetter) -> None:
+    """Raise Invalid, saying which copy and why, unless the render is ready."""
+    if rendered.status != "ready":
+        who = _addressee(rendered)
+        raise Invalid("letter", f"the PDF {who} could not be made: {rendered.error}")
+
+
+def _addressee(rendered: RenderedLetter) -> str:
+    """Whom a copy is for, as messages name it: "for Jordan Vale"."""
+    if rendered.target_id is None:
+        return "addressed to every target"
+    return f"for {db.session.get(Target, rendered.target_id).name}"
 
 
 def pdf_name(campaign: Campaign, target: Target | None) -> str:
@@ -60,12 +72,26 @@ def write_zip(
     targets = list(campaign.targets) or [None]
     total = zip_steps(campaign)
     report = progress or (lambda done, total, step: None)
-    pdfs = []
-    for done, target in enumerate(targets):
-        who = f"for {target.name}" if target else "addressed to every target"
-        report(done, total, f"Making the signed PDF {who}")
-        rendered = ready_pdf(campaign, target)
-        pdfs.append((pdf_name(campaign, target), rendered.pdf_sha256))
+    renders = [request_render(campaign, target, queue=False) for target in targets]
+    started = sum(rendered.status != "pending" for rendered in renders)
+
+    def before(rendered: RenderedLetter, count: int) -> None:
+        nonlocal started
+        if count > 1:
+            step = f"Making the signed PDFs for {count} targets, which share the signatory pages"
+        else:
+            step = f"Making the signed PDF {_addressee(rendered)}"
+        report(started, total, step)
+        started += count
+
+    # Exports wait for their own PDFs rather than leaving them to a worker.
+    render_together([r for r in renders if r.status == "pending"], before)
+    for rendered in renders:
+        _check_ready(rendered)
+    pdfs = [
+        (pdf_name(campaign, target), rendered.pdf_sha256)
+        for target, rendered in zip(targets, renders, strict=True)
+    ]
     report(total - 1, total, "Making the audit certificate and signatory lists")
     certificate, _doc = certificate_pdf(campaign)
     stamp = utcnow().timetuple()[:6]

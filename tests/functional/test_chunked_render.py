@@ -228,3 +228,65 @@ def test_a_part_that_fails_fails_the_render_without_hanging(client, app, small_c
     with pytest.raises(Invalid, match="more than 300 pages"):
         letter_pdf(_copy(c))
     assert time.monotonic() - started < 30
+
+
+def test_an_export_renders_every_targets_copy_together(client, app, small_chunks, monkeypatch):
+    import zipfile
+
+    from campaign.services import export_runs
+    from campaign.services.evidence import check_pdf
+    from campaign.services.export_bundle import pdf_name
+
+    u, c = _campaign_with(_names(30))
+    for name in ("Renata Solis", "Tomas Ek"):
+        campaigns.add_target(c, u, name=name, organisation="Argus", email=f"{name[:3]}@a.example")
+    f.commit()
+    calls = []
+    real = chunked.render_copies
+    monkeypatch.setattr(
+        chunked,
+        "render_copies",
+        lambda letters, *a, **k: calls.append(len(letters)) or real(letters, *a, **k),
+    )
+    run = export_runs.start_export(c, u)
+    steps = []
+    export_runs.build(run, lambda: steps.append(run.step))
+    f.commit()
+    assert run.status == "ready", run.error
+    assert calls == [3], "the three copies share one chunked render"
+    assert steps[0] == "Making the signed PDFs for 3 targets, which share the signatory pages"
+    archive = zipfile.ZipFile(io.BytesIO(db.session.get(Blob, run.zip_sha256).data))
+    codes = set()
+    for target in c.targets:
+        pdf = archive.read(pdf_name(c, target))
+        verdict = check_pdf(pdf)  # each copy sealed and recorded under its own code
+        assert verdict.genuine and verdict.document.target_id == target.id
+        codes.add(verdict.document.code)
+        pages = _pages(pdf)
+        assert target.name in pages[0] and "Juniper Coalition 029" in " ".join(pages)
+        assert all(f"Page {i} of {len(pages)}" in p for i, p in enumerate(pages, 1))
+    assert len(codes) == 3
+
+
+def test_delivery_renders_every_targets_copy_together(client, app, small_chunks, monkeypatch):
+    from campaign import jobs
+    from campaign.models import OutboundEmail
+    from campaign.services import delivery
+
+    u, c = _campaign_with(_names(30))
+    campaigns.add_target(c, u, name="Renata Solis", organisation="Argus", email="rs@a.example")
+    campaigns.close_signing(c, u)
+    f.commit()
+    calls = []
+    real = chunked.render_copies
+    monkeypatch.setattr(
+        chunked,
+        "render_copies",
+        lambda letters, *a, **k: calls.append(len(letters)) or real(letters, *a, **k),
+    )
+    delivery.deliver(c, u)
+    f.commit()
+    jobs.run_ready()
+    assert calls == [2]
+    letters = db.session.scalars(db.select(OutboundEmail).where(OutboundEmail.kind == "letter"))
+    assert sorted(e.to_email for e in letters) == sorted(t.email for t in c.targets)
