@@ -230,7 +230,21 @@ def test_a_part_that_fails_fails_the_render_without_hanging(client, app, small_c
     assert time.monotonic() - started < 30
 
 
-def test_an_export_renders_every_targets_copy_together(client, app, small_chunks, monkeypatch):
+@pytest.fixture
+def chunked_renders(monkeypatch) -> list[int]:
+    """How many copies each chunked render made, in order."""
+    calls = []
+    real = chunked.render_copies
+
+    def counted(letters, *args, **kwargs):
+        calls.append(len(letters))
+        return real(letters, *args, **kwargs)
+
+    monkeypatch.setattr(chunked, "render_copies", counted)
+    return calls
+
+
+def test_an_export_renders_every_targets_copy_together(client, app, small_chunks, chunked_renders):
     import zipfile
 
     from campaign.services import export_runs
@@ -241,19 +255,12 @@ def test_an_export_renders_every_targets_copy_together(client, app, small_chunks
     for name in ("Renata Solis", "Tomas Ek"):
         campaigns.add_target(c, u, name=name, organisation="Argus", email=f"{name[:3]}@a.example")
     f.commit()
-    calls = []
-    real = chunked.render_copies
-    monkeypatch.setattr(
-        chunked,
-        "render_copies",
-        lambda letters, *a, **k: calls.append(len(letters)) or real(letters, *a, **k),
-    )
     run = export_runs.start_export(c, u)
     steps = []
     export_runs.build(run, lambda: steps.append(run.step))
     f.commit()
     assert run.status == "ready", run.error
-    assert calls == [3], "the three copies share one chunked render"
+    assert chunked_renders == [3], "the three copies share one chunked render"
     assert steps[0] == "Making the signed PDFs for 3 targets, which share the signatory pages"
     archive = zipfile.ZipFile(io.BytesIO(db.session.get(Blob, run.zip_sha256).data))
     codes = set()
@@ -268,7 +275,7 @@ def test_an_export_renders_every_targets_copy_together(client, app, small_chunks
     assert len(codes) == 3
 
 
-def test_delivery_renders_every_targets_copy_together(client, app, small_chunks, monkeypatch):
+def test_delivery_renders_every_targets_copy_together(client, app, small_chunks, chunked_renders):
     from campaign import jobs
     from campaign.models import OutboundEmail
     from campaign.services import delivery
@@ -277,16 +284,9 @@ def test_delivery_renders_every_targets_copy_together(client, app, small_chunks,
     campaigns.add_target(c, u, name="Renata Solis", organisation="Argus", email="rs@a.example")
     campaigns.close_signing(c, u)
     f.commit()
-    calls = []
-    real = chunked.render_copies
-    monkeypatch.setattr(
-        chunked,
-        "render_copies",
-        lambda letters, *a, **k: calls.append(len(letters)) or real(letters, *a, **k),
-    )
     delivery.deliver(c, u)
     f.commit()
     jobs.run_ready()
-    assert calls == [2]
+    assert chunked_renders == [2]
     letters = db.session.scalars(db.select(OutboundEmail).where(OutboundEmail.kind == "letter"))
     assert sorted(e.to_email for e in letters) == sorted(t.email for t in c.targets)
