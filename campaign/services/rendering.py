@@ -17,7 +17,7 @@ from ..letters import chunked
 from ..letters.document import letter_html
 from ..letters.pdf import html_to_pdf
 from ..letters.seal import seal
-from ..models import Campaign, RenderedLetter, Target, utcnow
+from ..models import Campaign, LetterVersion, RenderedLetter, Target, utcnow
 from .blobs import store_blob
 from .evidence import letter_code, record_issued, verification
 from .letters import letter_data, letter_images, published_version
@@ -122,13 +122,13 @@ def render_now(rendered: RenderedLetter) -> None:
 
 
 @dataclass(eq=False)
-class _Job:
+class _Copy:
     """One pending render and the letter data it is made from."""
 
     rendered: RenderedLetter
     campaign: Campaign
     target: Target | None
-    version: object
+    version: LetterVersion
     data: dict
     code: str
 
@@ -149,40 +149,40 @@ def render_together(
     not ten times. Others render one by one, so one failure fails only its own copy.
     `before(rendered, count)` is called before each render of `count` copies.
     """
-    jobs_ = [_job(rendered) for rendered in renders]
-    together = [job for job in jobs_ if chunked.is_long(job.data)]
+    copies = [_copy(rendered) for rendered in renders]
+    together = [copy for copy in copies if chunked.is_long(copy.data)]
     if len(together) < 2:
         together = []
     else:
         if before:
             before(together[0].rendered, len(together))
         try:
-            pdfs = letter_pdfs([job.letter for job in together])
+            pdfs = letter_pdfs([copy.letter for copy in together])
         except Invalid as exc:
-            for job in together:
-                _finish(job, error=exc.reason)
+            for copy in together:
+                _finish(copy, error=exc.reason)
         else:
-            for job, pdf in zip(together, pdfs, strict=True):
-                _finish(job, pdf=pdf)
-    for job in jobs_:
-        if job in together:
+            for copy, pdf in zip(together, pdfs, strict=True):
+                _finish(copy, pdf=pdf)
+    for copy in copies:
+        if copy in together:
             continue
         if before:
-            before(job.rendered, 1)
+            before(copy.rendered, 1)
         try:
-            pdf = letter_pdf(job.letter)
+            pdf = letter_pdf(copy.letter)
         except Invalid as exc:
-            _finish(job, error=exc.reason)
+            _finish(copy, error=exc.reason)
         else:
-            _finish(job, pdf=pdf)
+            _finish(copy, pdf=pdf)
 
 
-def _job(rendered: RenderedLetter) -> _Job:
+def _copy(rendered: RenderedLetter) -> _Copy:
     campaign = db.session.get(Campaign, rendered.campaign_id)
     target = db.session.get(Target, rendered.target_id) if rendered.target_id else None
     version = published_version(campaign)
     # The code is the render's own, not part of its inputs: the cache stays keyed on content.
-    return _Job(
+    return _Copy(
         rendered,
         campaign,
         target,
@@ -192,9 +192,9 @@ def _job(rendered: RenderedLetter) -> _Job:
     )
 
 
-def _finish(job: _Job, pdf: bytes | None = None, error: str = "") -> None:
+def _finish(copy: _Copy, pdf: bytes | None = None, error: str = "") -> None:
     """Seal, store and record a rendered copy, or mark it failed with the reason."""
-    rendered = job.rendered
+    rendered = copy.rendered
     if pdf is not None:
         try:
             pdf = seal(pdf)
@@ -207,17 +207,17 @@ def _finish(job: _Job, pdf: bytes | None = None, error: str = "") -> None:
         rendered.pdf_sha256 = store_blob(pdf, "application/pdf").sha256
         rendered.status = "ready"
         record_issued(
-            job.campaign,
+            copy.campaign,
             pdf,
-            code=job.code,
+            code=copy.code,
             kind="letter",
-            version=job.version,
-            signatory_count=len(job.data["signatories"]),
-            target=job.target,
+            version=copy.version,
+            signatory_count=len(copy.data["signatories"]),
+            target=copy.target,
         )
         # The data may have moved on since the request; record what was really rendered.
-        rendered.inputs_sha256 = inputs_sha256(job.data)
-        rendered.signatory_count = len(job.data["signatories"])
-        rendered.letter_version_id = job.version.id
+        rendered.inputs_sha256 = inputs_sha256(copy.data)
+        rendered.signatory_count = len(copy.data["signatories"])
+        rendered.letter_version_id = copy.version.id
     rendered.finished_at = utcnow()
     db.session.flush()
