@@ -16,12 +16,13 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from .. import jobs
-from ..errors import NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Blob, Campaign, ExportRun, User, utcnow
 from .audit import record
 from .blobs import store_blob
 from .export_bundle import write_zip, zip_steps
+from .letters import published_version
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,12 @@ ACTIVE = ("queued", "running")
 
 
 def start_export(campaign: Campaign, user: User) -> ExportRun:
-    """The campaign's export in progress, or a new run queued for the job (flushes)."""
+    """The campaign's export in progress, or a new run queued for the job (flushes).
+
+    Raises Invalid while the letter is unpublished: there is nothing signed to export.
+    """
+    if published_version(campaign) is None:
+        raise Invalid("letter", "Publish the letter before exporting it.")
     active = db.session.scalar(
         select(ExportRun)
         .where(ExportRun.campaign_id == campaign.id, ExportRun.status.in_(ACTIVE))

@@ -23,7 +23,6 @@ from ..services.evidence import certificate_pdf
 from ..services.export_bundle import certificate_name, zip_name
 from ..services.export_runs import expires_at, get_run, start_export
 from ..services.exports import XLSX_MIME, signatories_csv, signatories_xlsx
-from ..services.letters import published_version
 from ..services.rendering import request_render
 from .helpers import campaign_or_404
 
@@ -124,10 +123,11 @@ def start_zip(slug):
     if not ConfirmForm().validate_on_submit():
         flash("The form expired; press Export ZIP again.", "error")
         return redirect(url_for("campaigns.show", slug=slug))
-    if published_version(campaign) is None:
-        flash("Publish the letter before exporting it.", "error")
+    try:
+        run = start_export(campaign, current_user)
+    except Invalid as exc:
+        flash(exc.reason, "error")
         return redirect(url_for("campaigns.show", slug=slug))
-    run = start_export(campaign, current_user)
     db.session.commit()
     # Without Redis the export is made here, after the commit; with it, by a worker.
     jobs.run_ready()
