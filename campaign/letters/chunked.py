@@ -33,6 +33,7 @@ import io
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -175,11 +176,13 @@ def render_copies(
     *,
     cache: ChunkCache | None = None,
     stats: Stats | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[bytes]:
     """Render several copies of one long letter (e.g. one per target); one PDF each.
 
     `image_lookup(html)` returns the stored images the HTML names (only asked for the
     parts that must be rendered). Signatory chunks common to the copies render once.
+    `progress(done, total)` is called, in this thread, as each part to render is done.
     Raises RenderFailed when a part fails or hits a limit.
     """
     cache = cache or ChunkCache.configured()
@@ -216,10 +219,12 @@ def render_copies(
                     html = letter_part_html(letter)
                     job = pool.submit(_render, html, image_lookup(html), limits, stats)
                     jobs[job] = len(keys) + n
-                for job in as_completed(jobs):
+                for done, job in enumerate(as_completed(jobs), 1):
                     if isinstance(jobs[job], str):
                         cache.put(jobs[job], job.result())
                     finish.deliver(where.get(jobs[job], jobs[job]), job.result())
+                    if progress:
+                        progress(done, len(jobs))
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 finish.abort()

@@ -73,19 +73,9 @@ def write_zip(
     total = zip_steps(campaign)
     report = progress or (lambda done, total, step: None)
     renders = [request_render(campaign, target, queue=False) for target in targets]
-    started = sum(rendered.status != "pending" for rendered in renders)
-
-    def before(rendered: RenderedLetter, count: int) -> None:
-        nonlocal started
-        if count > 1:
-            step = f"Making the signed PDFs for {count} targets, which share the signatory pages"
-        else:
-            step = f"Making the signed PDF {_addressee(rendered)}"
-        report(started, total, step)
-        started += count
-
+    steps = _PdfSteps(report, total, done=sum(r.status != "pending" for r in renders))
     # Exports wait for their own PDFs rather than leaving them to a worker.
-    render_together([r for r in renders if r.status == "pending"], before)
+    render_together([r for r in renders if r.status == "pending"], steps.before, steps.parts)
     for rendered in renders:
         _check_ready(rendered)
     pdfs = [
@@ -118,6 +108,31 @@ def write_zip(
         add("SHA256SUMS", sums.encode(), zipfile.ZIP_DEFLATED)
     report(total, total, "Finishing the ZIP")
     return files
+
+
+class _PdfSteps:
+    """write_zip's progress while the PDFs render: the step under way, and how many PDFs
+    were done before it."""
+
+    def __init__(self, report: Progress, total: int, done: int):
+        self.report, self.total, self.done = report, total, done
+        self.step, self.count = "", 0
+
+    def before(self, rendered: RenderedLetter, count: int) -> None:
+        """A render of `count` copies starts."""
+        self.done += self.count
+        self.count = count
+        if count > 1:
+            self.step = (
+                f"Making the signed PDFs for {count} targets, which share the signatory pages"
+            )
+        else:
+            self.step = f"Making the signed PDF {_addressee(rendered)}"
+        self.report(self.done, self.total, self.step)
+
+    def parts(self, made: int, of: int) -> None:
+        """A part of a long letter is made: it takes a while per copy, so say how far."""
+        self.report(self.done, self.total, f"{self.step} ({made} of {of} parts made)")
 
 
 def certificate_name(campaign: Campaign) -> str:

@@ -90,22 +90,29 @@ def pdf_data(campaign: Campaign, version, target: Target | None = None) -> dict:
     return data
 
 
-def letter_pdf(data: dict, usage: dict | None = None) -> bytes:
+#: parts(done, total): how many parts of a chunked render are done (chunked.render_copies).
+Parts = Callable[[int, int], None]
+
+
+def letter_pdf(data: dict, usage: dict | None = None, parts: Parts | None = None) -> bytes:
     """Render letter data to PDF bytes under the configured limits; raises Invalid.
 
     Letters with more than PDF_CHUNK_THRESHOLD signatories are rendered in chunks, in
-    parallel, reusing the cached signatory pages (letters/chunked.py).
+    parallel, reusing the cached signatory pages (letters/chunked.py); `parts` follows
+    their progress.
     """
     if chunked.is_long(data):
-        return letter_pdfs([data], usage=usage)[0]
+        return letter_pdfs([data], usage=usage, parts=parts)[0]
     html = letter_html(data)
     return html_to_pdf(html, images=letter_images(html), usage=usage)
 
 
-def letter_pdfs(copies: list[dict], usage: dict | None = None) -> list[bytes]:
+def letter_pdfs(
+    copies: list[dict], usage: dict | None = None, parts: Parts | None = None
+) -> list[bytes]:
     """Several copies of one long letter (one per target), sharing their signatory pages."""
     stats = chunked.Stats()
-    pdfs = chunked.render_copies(copies, letter_images, stats=stats)
+    pdfs = chunked.render_copies(copies, letter_images, stats=stats, progress=parts)
     if usage is not None:
         usage.update(
             cpu_seconds=sum(c.get("cpu_seconds", 0.0) for c in stats.children),
@@ -141,13 +148,15 @@ class _Copy:
 def render_together(
     renders: list[RenderedLetter],
     before: Callable[[RenderedLetter, int], None] | None = None,
+    parts: Parts | None = None,
 ) -> None:
     """Render pending PDFs of one campaign, sealed, stored and recorded (flushes).
 
     Copies of a long letter (one per target) are made in one go and share their
     signatory pages (chunked.py): ten copies of 500 signatories take 1.5 times one copy,
     not ten times. Others render one by one, so one failure fails only its own copy.
-    `before(rendered, count)` is called before each render of `count` copies.
+    `before(rendered, count)` is called before each render of `count` copies, and
+    `parts` as the parts of a chunked one are done.
     """
     copies = [_copy(rendered) for rendered in renders]
     together = [copy for copy in copies if chunked.is_long(copy.data)]
@@ -157,7 +166,7 @@ def render_together(
         if before:
             before(together[0].rendered, len(together))
         try:
-            pdfs = letter_pdfs([copy.letter for copy in together])
+            pdfs = letter_pdfs([copy.letter for copy in together], parts=parts)
         except Invalid as exc:
             for copy in together:
                 _finish(copy, error=exc.reason)
@@ -170,7 +179,7 @@ def render_together(
         if before:
             before(copy.rendered, 1)
         try:
-            pdf = letter_pdf(copy.letter)
+            pdf = letter_pdf(copy.letter, parts=parts)
         except Invalid as exc:
             _finish(copy, error=exc.reason)
         else:

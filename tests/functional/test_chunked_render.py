@@ -261,7 +261,13 @@ def test_an_export_renders_every_targets_copy_together(client, app, small_chunks
     f.commit()
     assert run.status == "ready", run.error
     assert chunked_renders == [3], "the three copies share one chunked render"
-    assert steps[0] == "Making the signed PDFs for 3 targets, which share the signatory pages"
+    together = "Making the signed PDFs for 3 targets, which share the signatory pages"
+    assert steps[0] == together
+    # Then how far the parts have got, while they render.
+    parts = [s for s in steps if s.startswith(together + " (")]
+    assert parts and parts[-1].endswith(" parts made)")
+    made, of = map(int, re.search(r"\((\d+) of (\d+) parts made\)", parts[-1]).groups())
+    assert made == of == len(parts) >= 2
     archive = zipfile.ZipFile(io.BytesIO(db.session.get(Blob, run.zip_sha256).data))
     codes = set()
     for target in c.targets:
