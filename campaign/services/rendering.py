@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +22,8 @@ from ..models import Campaign, LetterVersion, RenderedLetter, Target, utcnow
 from .blobs import store_blob
 from .evidence import letter_code, record_issued, verification
 from .letters import letter_data, letter_images, published_version
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -165,25 +168,29 @@ def render_together(
     else:
         if before:
             before(together[0].rendered, len(together))
-        try:
-            pdfs = letter_pdfs([copy.letter for copy in together], parts=parts)
-        except Invalid as exc:
-            for copy in together:
-                _finish(copy, error=exc.reason)
-        else:
-            for copy, pdf in zip(together, pdfs, strict=True):
-                _finish(copy, pdf=pdf)
+        pdfs, error = _attempt(lambda: letter_pdfs([c.letter for c in together], parts=parts))
+        for i, copy in enumerate(together):
+            _finish(copy, pdf=pdfs[i] if pdfs else None, error=error)
     for copy in copies:
         if copy in together:
             continue
         if before:
             before(copy.rendered, 1)
-        try:
-            pdf = letter_pdf(copy.letter, parts=parts)
-        except Invalid as exc:
-            _finish(copy, error=exc.reason)
-        else:
-            _finish(copy, pdf=pdf)
+        pdfs, error = _attempt(lambda copy=copy: [letter_pdf(copy.letter, parts=parts)])
+        _finish(copy, pdf=pdfs[0] if pdfs else None, error=error)
+
+
+def _attempt(make: Callable[[], list[bytes]]) -> tuple[list[bytes] | None, str]:
+    """Run a render: its PDFs, or None and the reason for people."""
+    try:
+        return make(), ""
+    except Invalid as exc:
+        return None, exc.reason
+    except Exception:
+        # Every render ends ready or failed: a row left pending would be waited on for
+        # ever (the download page, the export), with no job left to finish it.
+        log.exception("rendering a letter failed")
+        return None, "The PDF renderer failed; the server log has the details."
 
 
 def _copy(rendered: RenderedLetter) -> _Copy:

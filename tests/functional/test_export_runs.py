@@ -133,3 +133,28 @@ def test_tick_deletes_old_exports_with_their_zip_and_fails_stalled_ones(client, 
     assert stalled.status == "failed" and "start it again" in stalled.error
     page = client.get(f"/c/{c.slug}/exports/{stalled.id}").get_data(as_text=True)
     assert "its worker was lost" in page and "Try again" in page
+
+
+def test_a_renderer_crash_fails_the_export_and_leaves_no_pdf_pending(client, app, monkeypatch):
+    from campaign.models import RenderedLetter
+    from campaign.services import rendering
+    from campaign.tasks import build_export
+
+    u, c = _two_targets_three_signers()
+    run = export_runs.start_export(c, u)
+    db.session.commit()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("a bug in a PDF library")
+
+    monkeypatch.setattr(rendering, "letter_pdf", crash)
+    build_export(run.id)
+    db.session.expire_all()
+    run = db.session.get(ExportRun, run.id)
+    assert run.status == "failed"
+    assert "could not be made: The PDF renderer failed; the server log has" in run.error
+    statuses = db.session.scalars(db.select(RenderedLetter.status))
+    assert set(statuses) == {"failed"}, "a pending render would be waited on for ever"
+    monkeypatch.undo()
+    f.login(client, u)
+    assert client.get(f"/c/{c.slug}/letter.pdf").status_code == 200  # a fresh render
