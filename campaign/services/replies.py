@@ -10,6 +10,7 @@ import html
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
@@ -99,8 +100,34 @@ def safe_filename(name: str) -> str:
     return base[:200] or "attachment"
 
 
-def parse_sendgrid(fields, files) -> Inbound:
+def decode_fields(raw: Mapping[str, bytes]) -> dict[str, str]:
+    """Inbound Parse fields as text, each decoded by the charset SendGrid names for it.
+
+    `charsets` is a JSON object (field -> charset); a field it does not name, or names
+    with a charset Python does not know, is read as UTF-8. Bytes that do not fit become
+    U+FFFD rather than failing the reply.
+    """
+    try:
+        charsets = json.loads(raw.get("charsets", b"").decode("utf-8", "replace") or "{}")
+    except (ValueError, RecursionError):
+        charsets = {}
+    if not isinstance(charsets, dict):
+        charsets = {}
+    fields = {}
+    for name, value in raw.items():
+        charset = charsets.get(name)
+        try:
+            fields[name] = value.decode(charset if isinstance(charset, str) else "utf-8", "replace")
+        except (LookupError, UnicodeError):
+            # An unknown name, or a codec that is no charset ("base64"), or one that takes
+            # no "replace" ("idna"): read the field as UTF-8.
+            fields[name] = value.decode("utf-8", "replace")
+    return fields
+
+
+def parse_sendgrid(raw: Mapping[str, bytes], files) -> Inbound:
     """Read the fields of an Inbound Parse post (already size-capped); Invalid if malformed."""
+    fields = decode_fields(raw)
     if not (fields.get("envelope") or fields.get("from")):
         # Werkzeug reads a broken multipart body as an empty form rather than failing.
         raise Invalid("body", "no 'envelope' or 'from' field; expected an Inbound Parse post")

@@ -197,6 +197,68 @@ def test_html_only_reply_is_kept_as_plain_text(client, app, inbound):
     assert db.session.scalar(db.select(InboundReply.text)) == "Thank you.\nWe will stop & review."
 
 
+def _raw_post(client, fields: dict[str, bytes]):
+    """A multipart post built byte by byte, as SendGrid sends fields in their own charset."""
+    boundary = "xYzZY"
+    body = (
+        b"".join(
+            b"--"
+            + boundary.encode()
+            + b'\r\nContent-Disposition: form-data; name="'
+            + name.encode()
+            + b'"\r\n\r\n'
+            + value
+            + b"\r\n"
+            for name, value in fields.items()
+        )
+        + b"--"
+        + boundary.encode()
+        + b"--\r\n"
+    )
+    return client.post(URL, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_replies_in_other_charsets_keep_their_letters(client, app, inbound):
+    u = f.user()
+    c = f.published(u)
+    address = reply_address(c.targets[0].id).encode()
+    text = "Merci. Nous étudions la lettre; Łódź répondra à «Argus» — Jürgen"
+    resp = _raw_post(
+        client,
+        {
+            "to": address,
+            "from": "Jürgen Groß <ceo@argus.example>".encode("iso-8859-1"),
+            "subject": "Re: Überwachung".encode("windows-1252"),
+            "text": text.encode("utf-8"),
+            "envelope": b'{"to": ["' + address + b'"], "from": "ceo@argus.example"}',
+            "charsets": json.dumps(
+                {"from": "iso-8859-1", "subject": "windows-1252", "text": "UTF-8", "to": "UTF-8"}
+            ).encode(),
+        },
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    reply = db.session.scalar(db.select(InboundReply))
+    assert reply.target_id == c.targets[0].id
+    assert reply.from_name == "Jürgen Groß" and reply.subject == "Re: Überwachung"
+    assert reply.text == text
+
+    # A charset Python does not know, or a codec that is no charset, reads as UTF-8.
+    resp = _raw_post(
+        client,
+        {
+            "to": address,
+            "from": b"ceo@argus.example",
+            "subject": "Grüße".encode(),
+            "text": "caf\xe9".encode("latin-1"),
+            "envelope": b'{"to": ["' + address + b'"], "from": "ceo@argus.example"}',
+            "charsets": b'{"subject": "x-unknown-9", "text": "base64"}',
+        },
+    )
+    assert resp.status_code == 200
+    latest = db.session.scalar(db.select(InboundReply).order_by(InboundReply.id.desc()))
+    assert latest.subject == "Grüße" and latest.text == "caf\ufffd"
+
+
 def test_forged_or_unknown_reply_addresses_go_to_the_inbox(client, app, inbound):
     u = f.user()
     c = f.published(u)
