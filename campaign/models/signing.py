@@ -85,6 +85,10 @@ class SignatureRequest(db.Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     #: sha256 hex of the URL token; the token itself is only ever in the invitation email.
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Random per-link salt: the token is an HMAC of it under SECRET_KEY, so a reminder can
+    #: mail the same link again without storing it. None for links made before salts.
+    token_salt: Mapped[str | None] = mapped_column(String(32))
+    #: Follows the campaign's deadline (moved with it when the deadline changes).
     expires_at: Mapped[datetime]
     #: invited -> viewed -> signed; or declined / withdrawn.
     status: Mapped[str] = mapped_column(String(16), default="invited")

@@ -1,6 +1,8 @@
 """Partner organisations: adding them one by one, and inviting them (imports: partner_import)."""
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 
@@ -125,30 +127,50 @@ def signing_url(token: str) -> str:
     return f"{current_app.config['BASE_URL']}/s/{token}"
 
 
-def _new_token() -> tuple[str, str]:
-    """A fresh random signing token and the sha256 that is all we store of it."""
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
+def _link_token(campaign_id: int, partner_id: int, salt: str) -> str:
+    """The token of a link: an HMAC of its salt under the server's secret key.
 
-
-def rotate_token(req: SignatureRequest) -> str:
-    """Give a link a new token in place: the old URL dies at once, the request stays.
-
-    Used when a signer must be mailed their link again (we only keep the hash, so the old
-    token cannot be resent) but their signature must stay attached to the same request.
+    Only the token's sha256 is stored, yet the server can recompute the token whenever it
+    must mail the link again (reminders, re-confirmation), so a partner's earlier emails
+    keep working. Reading the database alone gives neither the token nor a way to make one.
     """
-    token, req.token_sha256 = _new_token()
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode("utf-8") if isinstance(key, str) else key
+    message = f"undersigned-signing-link\x00{campaign_id}\x00{partner_id}\x00{salt}"
+    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _new_token(campaign_id: int, partner_id: int) -> tuple[str, str, str]:
+    """A fresh link's token, the sha256 that is all we store of it, and its salt."""
+    salt = secrets.token_urlsafe(16)
+    token = _link_token(campaign_id, partner_id, salt)
+    return token, hash_token(token), salt
+
+
+def link_token(req: SignatureRequest) -> str:
+    """The token of an existing link, to mail it again; the link itself does not change.
+
+    A link made before salts existed (or under an older SECRET_KEY) cannot be recomputed;
+    only then is it given a new token in place, and the old URL stops working.
+    """
+    if req.token_salt:
+        token = _link_token(req.campaign_id, req.partner_id, req.token_salt)
+        if hash_token(token) == req.token_sha256:
+            return token
+    token, req.token_sha256, req.token_salt = _new_token(req.campaign_id, req.partner_id)
     db.session.flush()
     return token
 
 
 def _new_link(campaign: Campaign, partner_id: int) -> tuple[dict, str]:
     """A fresh token and the row that stores only its hash; it expires at the deadline."""
-    token, sha256 = _new_token()
+    token, sha256, salt = _new_token(campaign.id, partner_id)
     row = {
         "campaign_id": campaign.id,
         "partner_id": partner_id,
         "token_sha256": sha256,
+        "token_salt": salt,
         "expires_at": campaign.deadline,
         "status": "invited",
     }

@@ -24,7 +24,7 @@ from ..models import (
 from . import audit
 from . import letters as letter_service
 from .diffs import changed_paragraphs, compare_versions, diff_html, plain_text, word_diff
-from .partners import rotate_token, signing_url
+from .partners import link_token, signing_url
 
 #: Request statuses whose signature a signer may still re-confirm (public sign-ups may
 #: be awaiting confirmation or review and still hold a signature on an earlier text).
@@ -103,10 +103,10 @@ def _html_body(sig: Signature, campaign: Campaign, changes: dict, url: str | Non
 def request_all(campaign: Campaign, version: LetterVersion) -> int:
     """Ask every signer of an earlier version to re-confirm `version`; return how many.
 
-    Each link gets a new token in place (the old URL stops working at once, the
-    signature stays on the same request) so the email can carry a working link. An
-    address that unsubscribed or reported spam keeps its old link instead: the email is
-    still recorded in the outbox (as suppressed, never sent) so organisers can see why.
+    The email carries the signer's own link again (recomputed from its salt, see
+    partners.link_token), so every link they were sent keeps working. An address that
+    unsubscribed or reported spam gets no link in the email: it is still recorded in the
+    outbox (as suppressed, never sent) so organisers can see why.
     """
     live = letter_service.active_signatures(campaign)
     sigs = [s for s in live if s.letter_version_id != version.id]
@@ -120,7 +120,7 @@ def request_all(campaign: Campaign, version: LetterVersion) -> int:
             diffs[old.id] = version_changes(old, version)
         changes = diffs[old.id]
         emailed = sig.signer_email.lower() not in blocked
-        url = signing_url(rotate_token(sig.request)) if emailed else None
+        url = signing_url(link_token(sig.request)) if emailed else None
         queue_email(
             kind="reconsent",
             to_email=sig.signer_email,

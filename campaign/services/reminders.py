@@ -4,8 +4,9 @@
 reminder per threshold, recorded in reminders_sent. Partners who signed, declined,
 withdrew, were revoked or unsubscribed never get one.
 
-A reminder carries a fresh personal link (and says it replaces the earlier one): only
-the sha256 of a link is stored, so the old token cannot be put in a new email.
+A reminder carries the partner's own personal link again, the very link of their
+invitation: only its sha256 is stored, but the token is recomputed from the link's salt
+and the server's secret (partners.link_token), so no earlier email stops working.
 """
 
 from datetime import timedelta
@@ -20,7 +21,7 @@ from ..mail.suppression import suppressed, unsubscribe_url
 from ..models import Campaign, Partner, ReminderSent, utcnow
 from . import audit
 from .campaigns import require_editor
-from .partners import issue_link, signing_url
+from .partners import link_token, signing_url
 
 MAX_DAYS = 60
 
@@ -89,15 +90,12 @@ def due(now=None) -> list[tuple[Partner, list[int]]]:
 
 
 def remind(partner: Partner, days: list[int]) -> None:
-    """Send one reminder with a fresh link and record every threshold it covers."""
-    old = partner.current_request
+    """Send one reminder with the partner's live link and record every threshold it covers."""
+    req = partner.current_request
     campaign = partner.campaign
-    req, token = issue_link(campaign, partner)
-    # The new link carries on where the old one was: same person, same progress.
-    req.status, req.viewed_at = old.status, old.viewed_at
-    req.addressee_name, req.addressee_email = old.addressee_name, old.addressee_email
-    name = old.addressee_name or partner.contact_name
-    email = old.addressee_email or partner.contact_email
+    token = link_token(req)
+    name = req.addressee_name or partner.contact_name
+    email = req.addressee_email or partner.contact_email
     left = max((campaign.deadline - utcnow()).days, 0)
     queue_email(
         kind="reminder",

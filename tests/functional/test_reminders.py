@@ -1,5 +1,6 @@
 """Reminders before the deadline, never to those who answered or unsubscribed; unsubscribe."""
 
+import re
 from datetime import timedelta
 
 from campaign.extensions import db
@@ -7,6 +8,7 @@ from campaign.mail.suppression import unsubscribe_url
 from campaign.models import OutboundEmail, SignatureRequest, utcnow
 from campaign.services import reminders, signing
 from tests import factories as f
+from tests.conftest import csrf_from
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
 
@@ -41,8 +43,8 @@ def test_reminders_go_once_per_threshold_only_to_those_who_have_not_answered(app
     sent = _reminders()
     assert [e.to_email for e in sent] == [waiting.contact_email]
     new_token = sent[0].text_body.split("/s/")[1].split()[0]
-    assert client.get(f"/s/{new_token}").status_code == 200
-    assert client.get(f"/s/{old_token}").status_code == 404  # the reminder's link replaces it
+    assert new_token == old_token  # the reminder carries the invitation's own link
+    assert client.get(f"/s/{old_token}").status_code == 200
     assert "/u/" in sent[0].text_body
     assert reminders.send_due(now + timedelta(days=9, hours=1)) == 1  # the 1-day mark
     f.commit()
@@ -109,6 +111,43 @@ def test_flask_tick_sends_due_reminders(app):
         )
         == 1
     )
+
+
+def test_reminders_from_flask_tick_keep_the_invitation_link_working(app, client):
+    """Issue 11 A1: a reminder used to rotate the token, so the invitation link died."""
+    u = f.user()
+    c = f.published(u, deadline=utcnow() + timedelta(days=20))
+    partner = f.partner(c, u, name="Waiting Org")
+    invitation = f.invited(c, u, partner)
+    assert client.get(f"/s/{invitation}").status_code == 200  # viewed, not signed
+    f.login(client, u)
+    client.post(  # the organiser sets reminder days in the UI, as a user would
+        f"/c/{c.slug}/partners/reminders",
+        data={
+            "csrf_token": csrf_from(client.get(f"/c/{c.slug}/partners").get_data(as_text=True)),
+            "reminder_days": "21,7,1",
+        },
+    )
+    db.session.refresh(c)
+    assert c.reminder_days == "21,7,1"
+    result = app.test_cli_runner().invoke(args=["tick"])  # 20 days out: the 21-day mark passed
+    assert result.exit_code == 0, result.output
+    assert "reminders: 1 sent" in result.output
+    [mail] = _reminders()
+    link = re.search(r"/s/([A-Za-z0-9_-]+)", mail.text_body).group(1)
+    assert link == invitation  # the reminder's link is the link they already have
+    assert client.get(f"/s/{invitation}").status_code == 200
+    assert "either one works" in mail.text_body
+    # Only the hash is stored, never the token.
+    stored = db.session.scalars(db.select(SignatureRequest.token_sha256)).all()
+    assert invitation not in stored and len(stored) == 1
+    # A second tick at a later threshold mails the same working link again.
+    c.deadline = utcnow() + timedelta(days=6)
+    f.commit()
+    assert app.test_cli_runner().invoke(args=["tick"]).exit_code == 0
+    later = _reminders()[-1]
+    assert f"/s/{invitation}" in later.text_body
+    assert client.get(f"/s/{invitation}").status_code == 200
 
 
 def test_invitations_carry_one_click_list_unsubscribe_headers(
