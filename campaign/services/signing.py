@@ -31,16 +31,54 @@ def consent_text(campaign) -> str:
     return CONSENT.format(lead=campaign.lead_organisation)
 
 
+class LinkGone(NotFound):
+    """A link that did exist but no longer works; says why, never who holds or signed it.
+
+    `reason` is "closed" (the deadline passed), "forwarded" (its holder passed it to a
+    colleague), "replaced" (a newer link went to the partner) or "revoked" (by an
+    organiser). Tokens are 256-bit secrets, so saying this reveals nothing to a guesser.
+    """
+
+    def __init__(self, reason: str, campaign, when=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.campaign = campaign
+        self.when = when
+
+
+def _why_revoked(req: SignatureRequest) -> str:
+    """Whether a revoked link was forwarded, replaced by a newer one, or revoked outright."""
+    forwarded = db.session.scalar(
+        select(SignatureRequest.id).where(SignatureRequest.forwarded_from_id == req.id).limit(1)
+    )
+    if forwarded is not None:
+        return "forwarded"
+    newer = db.session.scalar(
+        select(SignatureRequest.id)
+        .where(SignatureRequest.partner_id == req.partner_id, SignatureRequest.id > req.id)
+        .limit(1)
+    )
+    return "replaced" if newer is not None else "revoked"
+
+
 def resolve(token: str) -> SignatureRequest:
-    """Find the live request for a token; unknown, expired and revoked all raise NotFound."""
+    """Find the live request for a token.
+
+    A token that never existed raises NotFound; a link that existed but is past its
+    deadline, forwarded, replaced or revoked raises LinkGone, which says which.
+    """
     if not token or len(token) > 100:
         raise NotFound("link")
     req = db.session.scalar(
         select(SignatureRequest).where(SignatureRequest.token_sha256 == hash_token(token))
     )
-    # One answer for every failure, so a link's existence cannot be probed.
-    if req is None or req.revoked_at is not None or req.expires_at <= utcnow():
+    if req is None:
         raise NotFound("link")
+    campaign = req.partner.campaign
+    if req.expires_at <= utcnow():
+        raise LinkGone("closed", campaign, req.expires_at)
+    if req.revoked_at is not None:
+        raise LinkGone(_why_revoked(req), campaign, req.revoked_at)
     return req
 
 
@@ -54,7 +92,9 @@ def note_viewed(req: SignatureRequest) -> None:
 
 def can_change(req: SignatureRequest) -> bool:
     """Whether the partner may still sign, edit or withdraw."""
-    return req.partner.campaign.status == "open"
+    campaign = req.partner.campaign
+    # The deadline counts even before `flask tick` has marked the campaign closed.
+    return campaign.status == "open" and campaign.deadline > utcnow()
 
 
 def sign(

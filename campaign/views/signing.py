@@ -5,6 +5,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -44,6 +45,10 @@ def _int(raw: str | None) -> int:
 def _request(token):
     try:
         return service.resolve(token)
+    except service.LinkGone as gone:
+        # 410 Gone: the link existed and will not work again; the page says why and what to do.
+        page = render_template("signing/gone.html", gone=gone, campaign=gone.campaign)
+        abort(make_response(page, 410))
     except NotFound:
         abort(404)
 

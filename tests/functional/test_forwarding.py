@@ -24,7 +24,8 @@ def test_forward_gives_the_colleague_a_link_and_kills_the_old_one(client, app, s
     )
     assert resp.status_code == 200
     assert "on its way to Dana Director" in resp.get_data(as_text=True)
-    assert client.get(f"/s/{old}").status_code == 404
+    gone = client.get(f"/s/{old}")
+    assert gone.status_code == 410 and "This link was passed on" in gone.get_data(as_text=True)
     email = db.session.scalar(
         db.select(OutboundEmail).where(OutboundEmail.to_email == "dana@dra.example")
     )
@@ -80,5 +81,6 @@ def test_organiser_can_revoke_a_link(client, app, submit):
         follow_redirects=True,
     )
     assert "no longer works" in resp.get_data(as_text=True)
-    assert client.get(f"/s/{token}").status_code == 404
+    gone = client.get(f"/s/{token}")
+    assert gone.status_code == 410 and "This link was withdrawn" in gone.get_data(as_text=True)
     assert "revoked" in client.get(f"/c/{c.slug}/partners").get_data(as_text=True)

@@ -240,7 +240,8 @@ def test_reissue_kills_the_old_link(client, app, submit):
     old = f.invited(c, u, p)
     f.login(client, u)
     submit(f"/c/{c.slug}/partners", {}, post_url=f"/c/{c.slug}/partners/{p.id}/reissue")
-    assert client.get(f"/s/{old}").status_code == 404
+    gone = client.get(f"/s/{old}")
+    assert gone.status_code == 410 and "A newer link was sent" in gone.get_data(as_text=True)
     emails = db.session.scalars(db.select(OutboundEmail).order_by(OutboundEmail.id)).all()
     new = emails[-1].text_body.split("/s/")[1].split()[0]
     assert new != old
