@@ -1,9 +1,7 @@
 """Attacks on personal signing links: guessing, reuse after revocation, expiry, CSRF."""
 
-from datetime import timedelta
-
 from campaign.extensions import db
-from campaign.models import Signature, SignatureRequest, utcnow
+from campaign.models import Signature, SignatureRequest
 from tests import factories as f
 
 
