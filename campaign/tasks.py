@@ -14,7 +14,7 @@ from .letters.chunked import ChunkCache
 from .mail import webhook_batches
 from .mail.sweep import tick as sweep_outbox
 from .models import ExportRun, RenderedLetter, utcnow
-from .services import alerts, export_runs, followups
+from .services import alerts, deadlines, export_runs, followups
 from .services.delivery import queue_letter_email
 from .services.reminders import send_due
 from .services.rendering import render_now, render_together
@@ -89,6 +89,9 @@ def handle_bounce(email_id: int) -> None:
 @jobs.job
 def tick():
     """The periodic run behind `flask tick`: reminders first, so the sweep sends them."""
+    # Campaigns past their deadline close first, so nobody is reminded to sign a closed letter.
+    deadlines.close_past_deadline()
+    db.session.commit()
     reminders = send_due()
     db.session.commit()
     # Events before the sweep: a late "processed" event settles an "unknown" email.

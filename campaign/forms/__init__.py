@@ -270,3 +270,13 @@ class LetterheadForm(Form):
     list_earlier_signers = BooleanField(
         "List signers of earlier versions who have not re-confirmed (marked)"
     )
+
+
+class DeadlineForm(Form):
+    """A campaign's new signing deadline."""
+
+    deadline = DateTimeLocalField(
+        "New signing deadline (UTC)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(message="Enter a date and time, e.g. 2026-12-31 17:00.")],
+    )

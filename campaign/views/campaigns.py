@@ -5,8 +5,8 @@ from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..forms import CampaignForm, ConfirmForm, TargetForm
-from ..services import alerts, delivery
+from ..forms import CampaignForm, ConfirmForm, DeadlineForm, TargetForm
+from ..services import alerts, deadlines, delivery
 from ..services import campaigns as service
 from ..services.dashboard import campaign_overview
 from ..services.ledger import campaign_ledger, delivery_preview
@@ -53,10 +53,15 @@ def new():
 def show(slug):
     """The campaign dashboard: letter, signatures, targets and deliveries."""
     campaign = campaign_or_404(slug)
+    # Show "closed" from the moment the deadline passes, not only after the next tick.
+    if deadlines.close_if_due(campaign):
+        db.session.commit()
     return _show(campaign, TargetForm())
 
 
-def _show(campaign, target_form, status=200):
+def _show(campaign, target_form, status=200, deadline_form=None):
+    if deadline_form is None:
+        deadline_form = DeadlineForm(formdata=None, deadline=campaign.deadline)
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
@@ -65,6 +70,7 @@ def _show(campaign, target_form, status=200):
         confirm=ConfirmForm(),
         alerts=alerts.open_alerts(campaign),
         ledger=campaign_ledger(campaign) if campaign.status == "delivered" else [],
+        deadline_form=deadline_form,
     ), status
 
 
@@ -195,3 +201,40 @@ def tracking(slug):
     if request.form.get("back") == "invite":
         back = "partners.invite_preview"
     return redirect(url_for(back, slug=slug))
+
+
+@bp.post("/c/<slug>/deadline")
+@login_required
+def deadline(slug):
+    """Extend or change the signing deadline; every live link and reminder follows it."""
+    campaign = campaign_or_404(slug)
+    editor_required()
+    form = DeadlineForm()
+    if form.validate_on_submit():
+        was_closed = campaign.status == "closed"
+        try:
+            deadlines.change_deadline(campaign, current_user, form.deadline.data)
+        except Invalid as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("campaigns.show", slug=slug, _anchor="deadline"))
+        else:
+            db.session.commit()
+            when = f"{campaign.deadline:%d %b %Y %H:%M} UTC"
+            if campaign.status == "closed":
+                flash(
+                    f"The deadline is now {when}. You closed signing by hand, so it stays "
+                    "closed: press Reopen signing to let partners sign until then.",
+                    "success",
+                )
+            else:
+                again = " Signing is open again." if was_closed else ""
+                flash(
+                    f"The deadline is now {when}.{again} Every personal link follows it.",
+                    "success",
+                )
+            return redirect(url_for("campaigns.show", slug=slug, _anchor="deadline"))
+    return _show(campaign, TargetForm(formdata=None), 400, deadline_form=form)
