@@ -5,6 +5,8 @@ import io
 from contextlib import contextmanager
 
 from PIL import Image, ImageFile, UnidentifiedImageError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import Invalid
 from ..extensions import db
@@ -33,15 +35,34 @@ def _strict_decoding():
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
+_UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def store_blob(data: bytes, mime: str) -> Blob:
-    """Store bytes under their sha256, reusing an existing identical blob."""
+    """Store bytes under their sha256, reusing an existing identical blob.
+
+    Two requests may store the same new file at once (two partners uploading one logo).
+    INSERT ... ON CONFLICT DO NOTHING lets the second wait for the first and then reuse
+    its row, where a plain INSERT would fail on the primary key and lose a signature.
+    """
     sha = hashlib.sha256(data).hexdigest()
     blob = db.session.get(Blob, sha)
-    if blob is None:
-        blob = Blob(sha256=sha, mime=mime, size=len(data), data=data)
-        db.session.add(blob)
-        db.session.flush()
-    return blob
+    if blob is not None:
+        return blob
+    db.session.flush()  # pending rows first, so the INSERT below runs in their order
+    make_insert = _UPSERT_INSERTS.get(db.session.get_bind().dialect.name)
+    row = {"sha256": sha, "mime": mime, "size": len(data), "data": data}
+    if make_insert is not None:
+        db.session.execute(make_insert(Blob).values(**row).on_conflict_do_nothing())
+    else:
+        # Another database: a savepoint keeps a lost race from spoiling the transaction.
+        try:
+            with db.session.begin_nested():
+                db.session.add(Blob(**row))
+        except IntegrityError:
+            pass
+    # Read back whichever row won: ours, or the one a concurrent request committed.
+    return db.session.get(Blob, sha)
 
 
 def store_logo(data: bytes, *, field: str = "logo", max_bytes: int = 2 * 1024 * 1024) -> Blob:

@@ -1,7 +1,7 @@
 """Partners signing through their personal links."""
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -97,6 +97,23 @@ def can_change(req: SignatureRequest) -> bool:
     return campaign.status == "open" and campaign.deadline > utcnow()
 
 
+def _take_turns(req: SignatureRequest) -> None:
+    """Hold this link's row until commit, then re-read it.
+
+    The same link submitted twice at once (a double click, a retry on a slow phone) must
+    give one signature: the second submission waits here for the first to commit, then
+    sees its signature and updates it instead of inserting a duplicate. Writing the row
+    takes the lock on both databases (a row lock in PostgreSQL, the write lock in SQLite).
+    """
+    db.session.execute(
+        update(SignatureRequest)
+        .where(SignatureRequest.id == req.id)
+        .values(id=SignatureRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(req)
+
+
 def sign(
     req: SignatureRequest,
     form: dict,
@@ -109,6 +126,7 @@ def sign(
     signature_file: bytes | None = None,
 ) -> Signature:
     """Sign (or update the signature) for the version the signer was shown."""
+    _take_turns(req)
     campaign = req.partner.campaign
     if not can_change(req):
         raise Conflict("Signing has closed for this letter.")
