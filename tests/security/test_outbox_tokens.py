@@ -9,7 +9,7 @@ import re
 from urllib.parse import urlsplit
 
 from campaign.extensions import db
-from campaign.models import OutboundEmail, SignatureRequest
+from campaign.models import InboundReply, OutboundEmail, SignatureRequest
 from campaign.services import coleads, letters, public_signing
 from campaign.services.campaigns import add_member
 from tests import factories as f
@@ -115,3 +115,29 @@ def test_outbox_text_says_the_link_is_hidden(client, app):
     page = client.get(f"/c/{c.slug}/outbox/{email.id}").get_data(as_text=True)
     assert "/s/•••• (personal link, hidden)" in page
     assert "/u/•••• (personal link, hidden)" in page
+
+
+def test_a_reply_quoting_an_invitation_does_not_show_its_live_link(client, app):
+    owner = f.user()
+    c = f.published(owner)
+    partner = f.partner(c, owner)
+    token = f.invited(c, owner, partner)
+    quoted = f"Thanks, we will look.\n\n> Sign through your link:\n> http://x.example/s/{token}\n"
+    db.session.add(
+        InboundReply(
+            campaign_id=c.id,
+            target_id=c.targets[0].id,
+            from_email=partner.contact_email,
+            subject="Re: Will you co-sign?",
+            text=quoted,
+        )
+    )
+    db.session.add(InboundReply(from_email=partner.contact_email, subject="Re", text=quoted))
+    f.commit()
+    admin = f.user(role="admin")
+    for reader, url in ((owner, f"/c/{c.slug}/replies"), (admin, "/inbox")):
+        browser = app.test_client()
+        f.login(browser, reader)
+        page = browser.get(url).get_data(as_text=True)
+        assert "Thanks, we will look." in page, url
+        assert token not in page and "/s/•••• (personal link, hidden)" in page, url
