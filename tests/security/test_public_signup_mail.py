@@ -5,7 +5,14 @@ confirmation emails, each opening with whatever text the attacker typed.
 """
 
 import re
+import threading
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
 
 from campaign.extensions import db
 from campaign.models import OutboundEmail, SignatureRequest
@@ -124,3 +131,41 @@ def test_another_confirmation_goes_out_once_the_interval_has_passed(client, app)
 def test_gmail_dots_and_googlemail_are_one_mailbox():
     assert public_signing.mailbox("Vic.Tim+x@googlemail.com") == "victim@gmail.com"
     assert public_signing.mailbox("vic.tim@other.example") == "vic.tim@other.example"
+
+
+def test_concurrent_sign_ups_for_one_address_still_send_one_email(app):
+    """Six real requests at once on PostgreSQL: the limit holds under concurrency."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
+    u = f.user()
+    c = f.published(u)
+    token = _enable(c, u)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    barrier = threading.Barrier(6)
+
+    def sign_up(n: int) -> int:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        page = opener.open(f"{base}/p/{token}").read().decode()
+        form = {
+            "csrf_token": csrf_from(page),
+            "version_id": page.split('name="version_id" value="')[1].split('"')[0],
+            "organisation": f"{ORGANISATION} {n}",
+            "signer_name": NAME,
+            "signer_email": "victim@mail.example",
+            "tier": "local",
+            "authorised": "y",
+        }
+        barrier.wait(timeout=30)
+        body = urllib.parse.urlencode(form).encode()
+        return opener.open(f"{base}/p/{token}", data=body).status
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = list(pool.map(sign_up, range(6)))
+    finally:
+        server.shutdown()
+    assert statuses == [200] * 6
+    assert db.session.scalar(db.select(db.func.count(SignatureRequest.id))) == 6
+    assert len(_confirmations()) == 1
