@@ -6,10 +6,9 @@ unconfirmed -> pending (address confirmed) -> signed (approved) or rejected.
 """
 
 import secrets
-from datetime import timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -18,7 +17,6 @@ from ..models import (
     VISIBILITY,
     BlockedSource,
     Campaign,
-    OutboundEmail,
     Partner,
     PublicLink,
     Signature,
@@ -33,9 +31,7 @@ from .duplicates import email_domain, site_domain
 from .letters import published_version
 from .partners import clean_partner_fields, issue_link, normalise_email, signing_url
 from .signing import DECLARATION, consent_text
-
-#: Gmail ignores dots in the local part, and googlemail.com is the same mailbox.
-GMAIL = ("gmail.com", "googlemail.com")
+from .signup_mail import may_mail
 
 
 def public_url(link: PublicLink) -> str:
@@ -163,7 +159,7 @@ def submit(
         ip=sig.ip,
         letter_sha256=sig.letter_sha256,
     )
-    if _may_mail(campaign, email):
+    if may_mail(campaign, email):
         # Only the campaign's own words: the sign-up's name, organisation and details are
         # whatever a stranger typed, and this email goes to an address they chose. The
         # details are on the confirmation page behind the link.
@@ -181,43 +177,6 @@ def submit(
         # Same page for the sign-up either way, so nobody learns what this address got.
         audit.record("public_confirmation.withheld", campaign=campaign, actor="system")
     return sig
-
-
-def mailbox(address: str) -> str:
-    """The mailbox an address reaches: lower-cased, without a +tag (and Gmail's dots)."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    local = local.split("+", 1)[0]
-    if domain in GMAIL:
-        local, domain = local.replace(".", ""), "gmail.com"
-    return f"{local}@{domain}"
-
-
-def _may_mail(campaign: Campaign, email: str) -> bool:
-    """Whether this mailbox may get a confirmation email for this campaign now.
-
-    The public form lets anyone make us mail any address: at most one confirmation per
-    mailbox per campaign in PUBLIC_CONFIRM_INTERVAL_HOURS keeps it from being used to
-    flood a stranger.
-    """
-    hours = current_app.config["PUBLIC_CONFIRM_INTERVAL_HOURS"]
-    if hours <= 0:
-        return True
-    # Sign-ups of one campaign wait for each other here, so two at once cannot both mail.
-    db.session.scalar(
-        select(PublicLink.id).where(PublicLink.campaign_id == campaign.id).with_for_update()
-    )
-    wanted = mailbox(email)
-    domains = GMAIL if wanted.endswith("@gmail.com") else (wanted.rpartition("@")[2],)
-    address = func.lower(OutboundEmail.to_email)
-    recent = db.session.scalars(
-        select(OutboundEmail.to_email).where(
-            OutboundEmail.campaign_id == campaign.id,
-            OutboundEmail.kind == "public_confirmation",
-            OutboundEmail.created_at >= utcnow() - timedelta(hours=hours),
-            or_(*(address.endswith(f"@{domain}", autoescape=True) for domain in domains)),
-        )
-    )
-    return all(mailbox(sent) != wanted for sent in recent)
 
 
 def confirm(req: SignatureRequest) -> None:
