@@ -80,6 +80,8 @@ def load_settings(instance_path: Path) -> dict:
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         "LOGO_MAX_BYTES": _int("LOGO_MAX_BYTES", 2 * 1024 * 1024),
+        #: A public sign-up's confirmation email goes to one address at most this often.
+        "PUBLIC_CONFIRM_INTERVAL_HOURS": _int("PUBLIC_CONFIRM_INTERVAL_HOURS", 24),
         "PDF_MAX_SECONDS": _int("PDF_MAX_SECONDS", 60),
         "PDF_MAX_PAGES": _int("PDF_MAX_PAGES", 300),
         "PDF_MAX_MEMORY_MB": _int("PDF_MAX_MEMORY_MB", 1024),

@@ -31,6 +31,7 @@ from sendgrid.helpers.mail import (
     Mail,
     OpenTracking,
     ReplyTo,
+    SubscriptionTracking,
     To,
     TrackingSettings,
 )
@@ -52,6 +53,8 @@ RETRYABLE_4XX = {408, 429}
 MAX_REASON_CHARS = 1000
 #: SendGrid names a bad recipient's field as "personalizations.<n>.to.0.email".
 PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
+#: Characters that make SendGrid split or garble a display name unless it is quoted.
+NAME_NEEDS_QUOTES = re.compile(r'[,;"\\]')
 
 
 class SendGridBackend:
@@ -78,8 +81,8 @@ class SendGridBackend:
     def message(self, email: OutboundEmail) -> Mail:
         """Build the SendGrid request body for one email."""
         mail = Mail(
-            from_email=From(self.from_email, self.from_name or None),
-            to_emails=To(email.to_email, email.to_name or None),
+            from_email=From(self.from_email, display_name(self.from_name)),
+            to_emails=To(email.to_email, display_name(email.to_name)),
             subject=email.subject,
             plain_text_content=email.text_body,
             html_content=email.html_body or None,
@@ -107,7 +110,7 @@ class SendGridBackend:
     def batch_message(self, batch: OutboundBatch, emails: list[OutboundEmail]) -> dict:
         """Build one request for many emails: a shared body, a personalization each."""
         mail = Mail(
-            from_email=From(self.from_email, self.from_name or None),
+            from_email=From(self.from_email, display_name(self.from_name)),
             plain_text_content=batch.text_template,
         )
         mail.tracking_settings = _tracking(emails[0].tracking)
@@ -154,7 +157,7 @@ def _personalization(email: OutboundEmail) -> dict:
     """One recipient of a batch: address, own subject, own values, own outbound id."""
     to = {"email": email.to_email}
     if email.to_name:
-        to["name"] = email.to_name
+        to["name"] = display_name(email.to_name)
     person = {
         "to": [to],
         "subject": email.subject,
@@ -169,11 +172,32 @@ def _personalization(email: OutboundEmail) -> dict:
     return person
 
 
+def display_name(name: str | None) -> str | None:
+    """A display name as the header needs it: quoted (RFC 5322) if it holds , ; " or \\.
+
+    The sendgrid client passes names through as given (it dropped its own quoting),
+    and SendGrid's API builds the header from the bare name, so "Smith, Alex" became two
+    recipients. A quoted-string escapes its own quotes and backslashes.
+    """
+    if not name:
+        return None
+    if not NAME_NEEDS_QUOTES.search(name):
+        return name
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
 def _tracking(enabled: bool) -> TrackingSettings:
-    """Explicit either way, so the account's default never decides for an organiser."""
+    """Explicit either way, so the account's default never decides for an organiser.
+
+    Subscription tracking (SendGrid's own unsubscribe footer and link) is always off: our
+    partner mail carries its own unsubscribe link, and a letter to a target must arrive
+    exactly as the coalition wrote it.
+    """
     return TrackingSettings(
         click_tracking=ClickTracking(bool(enabled), False),
         open_tracking=OpenTracking(bool(enabled)),
+        subscription_tracking=SubscriptionTracking(False),
     )
 
 

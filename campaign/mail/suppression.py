@@ -2,8 +2,12 @@
 
 SendGrid's `unsubscribe`, `group_unsubscribe` and `spamreport` events add the address;
 the outbox then records partner emails to it as 'suppressed' instead of sending them.
+`group_resubscribe` lifts a suppression that `group_unsubscribe` made.
 Letters to targets are not partner mail and are never suppressed here.
 """
+
+import time
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -11,10 +15,12 @@ from sqlalchemy import func, select
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models.mail import Suppression
+from ..models.mail import EmailEvent, Suppression
 
 #: SendGrid events after which a person must not get partner mail from us again.
 SUPPRESSING_EVENTS = {"unsubscribe", "group_unsubscribe", "spamreport"}
+#: SendGrid's event when someone rejoins an unsubscribe group: lifts a group_unsubscribe.
+RESUBSCRIBE = "group_resubscribe"
 #: The outbox status of an email that was not sent because its address is suppressed.
 SUPPRESSED = "suppressed"
 LOOKUP_CHUNK = 500
@@ -23,27 +29,94 @@ UNSUBSCRIBABLE_KINDS = frozenset({"invitation", "reminder"})
 
 
 def record_suppressions(events: list[dict]) -> int:
-    """Add the addresses of suppressing events not yet suppressed; return how many."""
-    wanted: dict[str, dict] = {}
+    """Apply subscription events in time order; return how many addresses were suppressed.
+
+    `group_resubscribe` lifts a suppression made by `group_unsubscribe` (the person
+    rejoined the group they had left), but never an unsubscribe from everything or a
+    spam report. SendGrid does not deliver events in order, so an event older than what
+    is already recorded for its address changes nothing.
+    """
+    items = []
     for event in events:
         address = event.get("email")
-        if event.get("event") in SUPPRESSING_EVENTS and isinstance(address, str):
+        name = event.get("event")
+        if (name in SUPPRESSING_EVENTS or name == RESUBSCRIBE) and isinstance(address, str):
             address = address.strip().lower()
             if 0 < len(address) <= 254:
-                wanted.setdefault(address, event)
-    known = suppressed(list(wanted))
-    for address, event in wanted.items():
-        if address not in known:
-            event_id = event.get("sg_event_id")
-            db.session.add(
-                Suppression(
-                    email=address,
-                    reason=str(event["event"])[:32],
-                    sg_event_id=event_id[:100] if isinstance(event_id, str) else None,
-                )
-            )
+                items.append((_when(event), address, event))
+    if not items:
+        return 0
+    items.sort(key=lambda item: item[0])
+    current = suppressed([address for _, address, _ in items])
+    rejoined = _resubscribed_since(
+        min((when for when, _, e in items if e["event"] == "group_unsubscribe"), default=None)
+    )
+    made: dict[str, float] = {}  # address -> event time, for rows made by this batch
+    for when, address, event in items:
+        row = current.get(address)
+        if event["event"] == RESUBSCRIBE:
+            if row is None or row.reason != "group_unsubscribe":
+                continue
+            if made.get(address, _at(row)) > when:
+                continue  # the unsubscribe came after this resubscribe
+            if address in made:
+                db.session.expunge(row)  # made and lifted within this batch
+                del made[address]
+            else:
+                db.session.delete(row)
+            del current[address]
+            continue
+        if row is not None:
+            continue
+        if event["event"] == "group_unsubscribe" and rejoined.get(address, when) > when:
+            continue  # they rejoined after this, and that news came first
+        event_id = event.get("sg_event_id")
+        row = Suppression(
+            email=address,
+            reason=str(event["event"])[:32],
+            sg_event_id=event_id[:100] if isinstance(event_id, str) else None,
+        )
+        db.session.add(row)
+        current[address] = row
+        made[address] = when
     db.session.flush()
-    return len(wanted) - len(known)
+    return len(made)
+
+
+def _when(event: dict) -> float:
+    """The event's unix time; an unreadable one counts as now."""
+    try:
+        return float(event.get("timestamp"))
+    except (TypeError, ValueError):
+        return time.time()
+
+
+def _at(row: Suppression) -> float:
+    """When the event behind a stored suppression happened, as unix time (0 if unknown)."""
+    if not row.sg_event_id:
+        return 0.0
+    occurred = db.session.scalar(
+        select(EmailEvent.occurred_at).where(EmailEvent.sg_event_id == row.sg_event_id)
+    )
+    return occurred.replace(tzinfo=UTC).timestamp() if occurred else 0.0
+
+
+def _resubscribed_since(since: float | None) -> dict[str, float]:
+    """The latest group_resubscribe time per address among events stored since `since`."""
+    if since is None:
+        return {}
+    start = datetime.fromtimestamp(since, UTC).replace(tzinfo=None) - timedelta(seconds=1)
+    latest: dict[str, float] = {}
+    for payload in db.session.scalars(
+        select(EmailEvent.payload).where(
+            EmailEvent.event == RESUBSCRIBE, EmailEvent.occurred_at >= start
+        )
+    ):
+        address = payload.get("email") if isinstance(payload, dict) else None
+        if isinstance(address, str):
+            key = address.strip().lower()
+            latest[key] = max(latest.get(key, 0.0), _when(payload))
+    return latest
 
 
 def suppressed(addresses: list[str]) -> dict[str, Suppression]:

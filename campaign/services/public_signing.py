@@ -31,6 +31,7 @@ from .duplicates import email_domain, site_domain
 from .letters import published_version
 from .partners import clean_partner_fields, issue_link, normalise_email, signing_url
 from .signing import DECLARATION, consent_text
+from .signup_mail import may_mail
 
 
 def public_url(link: PublicLink) -> str:
@@ -158,17 +159,23 @@ def submit(
         ip=sig.ip,
         letter_sha256=sig.letter_sha256,
     )
-    queue_email(
-        kind="public_confirmation",
-        to_email=email,
-        to_name=sig.signer_name,
-        subject=f"Please confirm your signature: {campaign.title}",
-        text_body=render_template(
-            "emails/public_confirm.txt", sig=sig, campaign=campaign, url=signing_url(token)
-        ),
-        campaign_id=campaign.id,
-        partner_id=partner.id,
-    )
+    if may_mail(campaign, email):
+        # Only the campaign's own words: the sign-up's name, organisation and details are
+        # whatever a stranger typed, and this email goes to an address they chose. The
+        # details are on the confirmation page behind the link.
+        queue_email(
+            kind="public_confirmation",
+            to_email=email,
+            subject=f"Please confirm your email address: {campaign.title}",
+            text_body=render_template(
+                "emails/public_confirm.txt", campaign=campaign, url=signing_url(token)
+            ),
+            campaign_id=campaign.id,
+            partner_id=partner.id,
+        )
+    else:
+        # Same page for the sign-up either way, so nobody learns what this address got.
+        audit.record("public_confirmation.withheld", campaign=campaign, actor="system")
     return sig
 
 

@@ -1,17 +1,46 @@
-"""The outbox: every email the campaign sent or queued, readable in the app, with retry."""
+"""The outbox: every email the campaign sent or queued, readable in the app, with retry.
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+Emails are shown as their recipients see them, but with every personal link hidden
+(mail.masking): a signing or confirmation link read here would let anyone with access to
+the campaign act as its recipient.
+"""
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import login_required
 from sqlalchemy import select
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..forms import ConfirmForm
+from ..mail.masking import mask_links, safe_html
 from ..mail.outbox import retry as retry_email
-from ..models import OutboundEmail
+from ..models import Blob, OutboundEmail
 from .helpers import campaign_or_404, editor_required
 
 bp = Blueprint("outbox", __name__)
+#: The HTML part is framed from its own address under this policy: no script, nothing
+#: loaded from anywhere (images only if embedded), no forms, an opaque origin.
+EMAIL_HTML_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox"
+)
+EMAIL_HTML_PAGE = (
+    '<!doctype html><html><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "</head><body>{}</body></html>"
+)
 
 #: Statuses an organiser may send again by hand.
 RETRYABLE = ("failed", "unknown")
@@ -61,17 +90,64 @@ def index(slug):
     )
 
 
-@bp.get("/c/<slug>/outbox/<int:email_id>")
-@login_required
-def show(slug, email_id):
-    """One email as it was sent."""
-    campaign = campaign_or_404(slug)
+@bp.app_template_filter("mask_links")
+def mask_links_filter(text):
+    """Jinja filter: the text with every personal link hidden."""
+    return mask_links(text)
+
+
+def _email_or_404(campaign, email_id: int) -> OutboundEmail:
+    """An email of this campaign; another campaign's email is a 404 like a missing one."""
     email = db.session.get(OutboundEmail, email_id)
     if email is None or email.campaign_id != campaign.id:
         abort(404)
+    return email
+
+
+@bp.get("/c/<slug>/outbox/<int:email_id>")
+@login_required
+def show(slug, email_id):
+    """One email as it was sent, with its personal links hidden."""
+    campaign = campaign_or_404(slug)
+    email = _email_or_404(campaign, email_id)
     return render_template(
         "outbox/show.html", campaign=campaign, email=email, form=ConfirmForm(), retryable=RETRYABLE
     )
+
+
+@bp.get("/c/<slug>/outbox/<int:email_id>/html")
+@login_required
+def html_part(slug, email_id):
+    """The email's HTML part, sanitised and masked, for the sandboxed frame on its page."""
+    campaign = campaign_or_404(slug)
+    email = _email_or_404(campaign, email_id)
+    if not email.html_body:
+        abort(404)
+    response = make_response(EMAIL_HTML_PAGE.format(safe_html(email.html_body)))
+    response.headers["Content-Security-Policy"] = EMAIL_HTML_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/c/<slug>/outbox/<int:email_id>/attachment")
+@login_required
+def attachment(slug, email_id):
+    """Download the email's attachment (the signed PDF of a letter), never shown inline."""
+    campaign = campaign_or_404(slug)
+    email = _email_or_404(campaign, email_id)
+    blob = db.session.get(Blob, email.attachment_sha256) if email.attachment_sha256 else None
+    if blob is None:
+        abort(404)
+    response = send_file(
+        io.BytesIO(blob.data),
+        mimetype=blob.mime or "application/octet-stream",
+        as_attachment=True,
+        download_name=email.attachment_name or "attachment",
+        max_age=0,
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/c/<slug>/outbox/<int:email_id>/retry")

@@ -6,6 +6,8 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from campaign.extensions import db
+from campaign.models import OutboundEmail
 from tests import factories as f
 
 pytestmark = pytest.mark.browser
@@ -47,7 +49,11 @@ def test_organiser_and_partner_walk_the_loop(app, live_server, browser, tmp_path
 
     page.click("nav.subnav >> text=Outbox")
     page.click("text=Will Digital Rights Alliance co-sign?")
-    link = re.search(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]+", page.inner_text("pre")).group(0)
+    # The Outbox hides personal links; the partner's link is the one in the email itself.
+    assert "/s/•••• (personal link, hidden)" in page.inner_text("pre")
+    db.session.expire_all()
+    email = db.session.scalar(db.select(OutboundEmail).where(OutboundEmail.kind == "invitation"))
+    link = re.search(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]+", email.text_body).group(0)
 
     partner = browser.new_context(viewport={"width": 360, "height": 800})
     phone = partner.new_page()
