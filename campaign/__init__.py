@@ -24,6 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
     # WeasyPrint narrates every render step at INFO; keep its warnings only.
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
+    # Alembic announces each of its plugins at INFO on import: noise on every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     register_extensions(app)
     register_blueprints(app)
@@ -74,11 +76,24 @@ def init_rate_limits(app: Flask, limiter) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     else:
         app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-        logging.getLogger(__name__).warning(
-            "rate limits are counted in memory, per process: set REDIS_URL to share them "
-            "between web processes"
-        )
     limiter.init_app(app)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        _warn_memory_limits_once_serving(app)
+
+
+def _warn_memory_limits_once_serving(app: Flask) -> None:
+    """Say that limits are per process, once a process serves requests (not for CLI commands)."""
+    warned = []
+
+    @app.before_request
+    def warn_once():
+        # Only a serving process enforces limits; `flask tick` and friends need not hear it.
+        if not warned:
+            warned.append(True)
+            logging.getLogger(__name__).warning(
+                "rate limits are counted in memory, per process: set REDIS_URL to share them "
+                "between web processes"
+            )
 
 
 def register_blueprints(app: Flask) -> None:
