@@ -59,9 +59,27 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
 
+    register_sessions(app, login_manager)
+
+
+def register_sessions(app: Flask, login_manager) -> None:
+    """Sessions end at logout (server-side) and a fixed time after sign-in."""
+    import time
+
+    from flask import session
+    from flask_login import user_logged_in
+
+    from .services.users import session_user
+
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    def load_user(session_id: str):
+        return session_user(session_id, session.get("signed_in_at"), app.permanent_session_lifetime)
+
+    @user_logged_in.connect_via(app)
+    def start_session(_app, user, **_extra):
+        # Permanent: the cookie carries PERMANENT_SESSION_LIFETIME as its expiry too.
+        session.permanent = True
+        session["signed_in_at"] = time.time()
 
 
 def init_rate_limits(app: Flask, limiter) -> None:
