@@ -124,6 +124,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     """Security headers on every response, and in-process jobs after the commit."""
+    from flask import request
+
     from . import jobs
     from .extensions import db
 
@@ -139,4 +141,11 @@ def register_request_hooks(app: Flask) -> None:
         # Only our own assets: no third-party scripts, fonts or trackers, ever.
         response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # Served over HTTPS: browsers must never fall back to plain HTTP.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and request.blueprint != "verify":
+            # Pages, signing links and exports hold personal data: no browser or proxy
+            # keeps a copy. (Logos by content hash set their own caching.)
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
