@@ -37,7 +37,9 @@ def test_pages_with_personal_data_and_exports_are_never_cached(client, app):
         assert resp.status_code == 200, (url, resp.status_code)
         assert resp.headers.get("Cache-Control") == "no-store", url
     # Our own stylesheet and the public verification page may be cached.
-    assert "no-store" not in client.get("/static/css/app.css").headers.get("Cache-Control", "")
+    static = client.get("/static/css/app.css")
+    static.close()  # the file is streamed; close it
+    assert "no-store" not in static.headers.get("Cache-Control", "")
     assert "no-store" not in client.get("/verify").headers.get("Cache-Control", "")
 
 
