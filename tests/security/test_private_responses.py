@@ -31,6 +31,7 @@ def test_pages_with_personal_data_and_exports_are_never_cached(client, app):
         f"/c/{c.slug}/signatories.xlsx",
         f"/c/{c.slug}/letter.pdf",
         f"/c/{c.slug}/certificate.pdf",
+        f"/c/{c.slug}/members",
     ]
     for url in private:
         resp = client.get(url)
