@@ -24,6 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
     # WeasyPrint narrates every render step at INFO; keep its warnings only.
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
+    # Alembic announces each of its plugins at INFO on import: noise on every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     register_extensions(app)
     register_blueprints(app)
@@ -57,9 +59,27 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
 
+    register_sessions(app, login_manager)
+
+
+def register_sessions(app: Flask, login_manager) -> None:
+    """Sessions end at logout (server-side) and a fixed time after sign-in."""
+    import time
+
+    from flask import session
+    from flask_login import user_logged_in
+
+    from .services.users import session_user
+
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    def load_user(session_id: str):
+        return session_user(session_id, session.get("signed_in_at"), app.permanent_session_lifetime)
+
+    @user_logged_in.connect_via(app)
+    def start_session(_app, user, **_extra):
+        # Permanent: the cookie carries PERMANENT_SESSION_LIFETIME as its expiry too.
+        session.permanent = True
+        session["signed_in_at"] = time.time()
 
 
 def init_rate_limits(app: Flask, limiter) -> None:
@@ -74,11 +94,24 @@ def init_rate_limits(app: Flask, limiter) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     else:
         app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-        logging.getLogger(__name__).warning(
-            "rate limits are counted in memory, per process: set REDIS_URL to share them "
-            "between web processes"
-        )
     limiter.init_app(app)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        _warn_memory_limits_once_serving(app)
+
+
+def _warn_memory_limits_once_serving(app: Flask) -> None:
+    """Say that limits are per process, once a process serves requests (not for CLI commands)."""
+    warned = []
+
+    @app.before_request
+    def warn_once():
+        # Only a serving process enforces limits; `flask tick` and friends need not hear it.
+        if not warned:
+            warned.append(True)
+            logging.getLogger(__name__).warning(
+                "rate limits are counted in memory, per process: set REDIS_URL to share them "
+                "between web processes"
+            )
 
 
 def register_blueprints(app: Flask) -> None:
@@ -91,6 +124,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     """Security headers on every response, and in-process jobs after the commit."""
+    from flask import request
+
     from . import jobs
     from .extensions import db
 
@@ -106,4 +141,11 @@ def register_request_hooks(app: Flask) -> None:
         # Only our own assets: no third-party scripts, fonts or trackers, ever.
         response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # Served over HTTPS: browsers must never fall back to plain HTTP.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and request.blueprint != "verify":
+            # Pages, signing links and exports hold personal data: no browser or proxy
+            # keeps a copy. (Logos by content hash set their own caching.)
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

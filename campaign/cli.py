@@ -22,6 +22,7 @@ def register_cli(app) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(audit)
     app.cli.add_command(partners_cli)
+    app.cli.add_command(campaign_cli)
 
 
 @click.command("create-user")
@@ -304,3 +305,38 @@ def scheduler(interval, once):
         click.echo(f"queued {len(queued)} tick")
         return
     cron.start()
+
+
+@click.group("campaign")
+def campaign_cli():
+    """Manage a campaign's members."""
+
+
+@campaign_cli.command("add-member")
+@click.argument("slug")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["organiser", "co-lead", "staff"]),
+    required=True,
+    help="organiser (runs it), co-lead (reviews, brings partners) or staff (reads, exports).",
+)
+def campaign_add_member(slug, email, role):
+    """Give the account EMAIL access to campaign SLUG (the Members page does the same)."""
+    from sqlalchemy import select
+
+    from .errors import Conflict
+    from .models import Campaign
+    from .services import members
+
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise click.UsageError(f"no campaign with the slug {slug!r}")
+    try:
+        members.add_member(campaign, None, email, members.CLI_KINDS[role])
+    except Invalid as exc:
+        raise click.UsageError(f"{exc.field}: {exc.reason}") from exc
+    except Conflict as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"added {email.strip()} to {slug} as {role}")

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -51,6 +52,14 @@ def _number(name: str, default: float) -> float:
         raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _positive(name: str, default: float) -> float:
+    """Read a number that must be above zero, naming the variable when it is not."""
+    value = _number(name, default)
+    if value <= 0:
+        raise RuntimeError(f"{name} must be above zero, got {value:g}")
+    return value
+
+
 def load_settings(instance_path: Path) -> dict:
     """Build the Flask config mapping from the environment."""
     load_dotenv(override=False)
@@ -93,9 +102,13 @@ def load_settings(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # A session ends this long after sign-in, however active (and at logout).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_positive("SESSION_LIFETIME_HOURS", 12)),
         # Per-IP request limits (Flask-Limiter syntax), against guessing links and passwords.
         "SIGNING_RATE_LIMIT": os.environ.get("SIGNING_RATE_LIMIT", "60/minute;600/hour"),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10/minute;100/hour"),
+        # Failed logins per account (by the address typed), from any number of IPs.
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5/minute;20/hour"),
         # Per signed-in user: live preview renders on every pause in typing, a PDF is costly.
         "PREVIEW_RATE_LIMIT": os.environ.get("PREVIEW_RATE_LIMIT", "120/minute"),
         "PREVIEW_PDF_RATE_LIMIT": os.environ.get("PREVIEW_PDF_RATE_LIMIT", "20/minute"),

@@ -19,9 +19,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp
 
+from ..errors import Invalid
 from ..letters.look import MARGIN_RANGE
 from ..models import TIERS
 from ..services.partners import CONTROL_CHARS
+from ..services.users import account_email
 
 TIER_CHOICES = [SelectChoice(t, t.capitalize()) for t in TIERS]
 
@@ -45,10 +47,18 @@ class Form(FlaskForm):
             return unbound_field.bind(form=form, filters=filters, **options)
 
 
+def account_address(_form, field):
+    """Accept exactly the addresses `flask create-user` accepts (one shared rule)."""
+    try:
+        account_email(field.data)
+    except Invalid as exc:
+        raise ValidationError(exc.reason) from exc
+
+
 class LoginForm(Form):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email()])
+    email = EmailField("Email", validators=[DataRequired(), account_address])
     password = PasswordField("Password", validators=[DataRequired()])
 
 

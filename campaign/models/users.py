@@ -1,5 +1,6 @@
 """Accounts and campaign membership."""
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -11,6 +12,23 @@ from ..extensions import db
 from .base import utcnow
 
 ROLES = ("admin", "organiser", "staff")
+
+
+def new_session_token() -> str:
+    """A fresh random value that every session of an account must carry."""
+    return secrets.token_hex(16)
+
+
+def hash_password(password: str) -> str:
+    """A salted hash of a password (one hasher and cost for every account and the dummy)."""
+    return generate_password_hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the hash (the only place a password is checked)."""
+    return check_password_hash(password_hash, password)
+
+
 #: A member's part in one campaign: organisers run it; co-leads review the draft.
 MEMBER_ROLES = ("organiser", "co_lead")
 
@@ -26,16 +44,23 @@ class User(UserMixin, db.Model):
     #: admin sees every campaign; organiser edits their campaigns; staff reads and exports.
     role: Mapped[str] = mapped_column(String(16), default="organiser")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Carried in every session cookie of this account; logging out replaces it, so a copy
+    #: of an old cookie no longer signs anyone in.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
 
     memberships: Mapped[list["CampaignMember"]] = relationship(back_populates="user")
 
+    def get_id(self) -> str:
+        """The session's user id: the account and its current session token."""
+        return f"{self.id}:{self.session_token}"
+
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password itself."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         """Return whether the password matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     @property
     def can_edit(self) -> bool:

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..letters import seal as sealing
 from ..letters.pdf import html_to_pdf
 from ..models import (
+    Blob,
     Campaign,
     IssuedDocument,
     Partner,
@@ -32,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from .audit import head_sha256, verify_chain
+from .blobs import store_blob
 from .letters import published_version
 
 CODE_LENGTH = 10
@@ -225,7 +227,37 @@ def certificate_pdf(
         signatory_count=len(data["signatures"]),
         head=data["audit"]["head"],
     )
+    if before is None:
+        # Kept, so the next download serves this one while nothing it attests changes.
+        store_blob(sealed, "application/pdf")
     return sealed, doc
+
+
+def current_certificate(campaign: Campaign) -> tuple[bytes, IssuedDocument]:
+    """The audit certificate: the last one issued while the chain is unchanged, else a new one.
+
+    A download is not an event: issuing a fresh document (and code) on every request would
+    fill the record of issued documents with copies attesting the same thing.
+    """
+    version = published_version(campaign)
+    doc = db.session.scalar(
+        select(IssuedDocument)
+        .where(IssuedDocument.campaign_id == campaign.id, IssuedDocument.kind == "certificate")
+        .order_by(IssuedDocument.made_at.desc(), IssuedDocument.id.desc())
+        .limit(1)
+    )
+    if (
+        version is not None
+        and doc is not None
+        and doc.audit_head_sha256 == head_sha256(campaign)
+        and doc.version_number == version.number
+        and doc.letter_sha256 == (version.content_sha256 or "")
+    ):
+        blob = db.session.get(Blob, doc.sha256)
+        # A chain found broken since must be certified afresh, saying so.
+        if blob is not None and verify_chain(campaign).ok:
+            return bytes(blob.data), doc
+    return certificate_pdf(campaign)
 
 
 def _append(letter: bytes, certificate: bytes) -> bytes:

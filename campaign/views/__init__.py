@@ -11,6 +11,7 @@ from . import (
     ledger,
     letterhead,
     letters,
+    members,
     moderation,
     outbox,
     partner_import,
@@ -46,4 +47,5 @@ BLUEPRINTS = [
     inbound.bp,
     ledger.bp,
     verify.bp,
+    members.bp,
 ]

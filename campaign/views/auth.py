@@ -3,11 +3,11 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..forms import ConfirmForm, LoginForm
-from ..services.users import authenticate
+from ..services.users import authenticate, end_sessions, login_address
 
 bp = Blueprint("auth", __name__)
 
@@ -20,8 +20,20 @@ def _safe_next(target: str | None) -> str:
     return url_for("campaigns.index")
 
 
+def _account_key() -> str:
+    return "account:" + login_address(request.form.get("email"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+# Per account as well, against guessing one password from many addresses; only failed
+# attempts count (a failure re-shows the form, a success redirects).
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+)
 def login():
     """Show the login form and sign the user in."""
     form = LoginForm()
@@ -41,6 +53,9 @@ def logout():
     """End the session."""
     form = ConfirmForm()
     if form.validate_on_submit():
+        # Server-side: a copy of this session's cookie must not sign anyone in again.
+        end_sessions(current_user)
+        db.session.commit()
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..forms import ConfirmForm
 from ..models import Blob
 from ..services.campaigns import get_target
-from ..services.evidence import certificate_pdf
+from ..services.evidence import certificate_pdf, current_certificate
 from ..services.export_bundle import certificate_name, zip_name
 from ..services.export_runs import expires_at, get_run, start_export
 from ..services.exports import XLSX_MIME, signatories_csv, signatories_xlsx
@@ -76,7 +76,7 @@ def certificate(slug):
     """The audit certificate: every signature, how and for which text, and the chain head."""
     campaign = campaign_or_404(slug)
     try:
-        pdf, doc = certificate_pdf(campaign)
+        pdf, doc = current_certificate(campaign)
     except Invalid as exc:
         db.session.rollback()
         return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
