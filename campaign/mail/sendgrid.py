@@ -81,8 +81,8 @@ class SendGridBackend:
     def message(self, email: OutboundEmail) -> Mail:
         """Build the SendGrid request body for one email."""
         mail = Mail(
-            from_email=From(self.from_email, display_name(self.from_name)),
-            to_emails=To(email.to_email, display_name(email.to_name)),
+            from_email=From(self.from_email, self.from_name or None),
+            to_emails=To(email.to_email, recipient_name(email.to_name)),
             subject=email.subject,
             plain_text_content=email.text_body,
             html_content=email.html_body or None,
@@ -110,7 +110,7 @@ class SendGridBackend:
     def batch_message(self, batch: OutboundBatch, emails: list[OutboundEmail]) -> dict:
         """Build one request for many emails: a shared body, a personalization each."""
         mail = Mail(
-            from_email=From(self.from_email, display_name(self.from_name)),
+            from_email=From(self.from_email, self.from_name or None),
             plain_text_content=batch.text_template,
         )
         mail.tracking_settings = _tracking(emails[0].tracking)
@@ -157,7 +157,7 @@ def _personalization(email: OutboundEmail) -> dict:
     """One recipient of a batch: address, own subject, own values, own outbound id."""
     to = {"email": email.to_email}
     if email.to_name:
-        to["name"] = display_name(email.to_name)
+        to["name"] = recipient_name(email.to_name)
     person = {
         "to": [to],
         "subject": email.subject,
@@ -172,12 +172,14 @@ def _personalization(email: OutboundEmail) -> dict:
     return person
 
 
-def display_name(name: str | None) -> str | None:
-    """A display name as the header needs it: quoted (RFC 5322) if it holds , ; " or \\.
+def recipient_name(name: str | None) -> str | None:
+    """A recipient's display name as SendGrid needs it: RFC 5322-quoted if it has , ; " or \\.
 
-    The sendgrid client passes names through as given (it dropped its own quoting),
-    and SendGrid's API builds the header from the bare name, so "Smith, Alex" became two
-    recipients. A quoted-string escapes its own quotes and backslashes.
+    SendGrid builds the To header from a personalization's bare name, so "Smith, Alex"
+    became two recipients; the sendgrid client passes names through untouched (it dropped
+    its own quoting). A quoted-string escapes its own quotes and backslashes. The sender's
+    name is left alone: SendGrid quotes `from` itself, and quoting it here too would
+    put the quotes inside the name.
     """
     if not name:
         return None

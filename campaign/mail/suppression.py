@@ -57,7 +57,7 @@ def record_suppressions(events: list[dict]) -> int:
         if event["event"] == RESUBSCRIBE:
             if row is None or row.reason != "group_unsubscribe":
                 continue
-            if made.get(address, _at(row)) > when:
+            if (made[address] if address in made else _at(row)) > when:
                 continue  # the unsubscribe came after this resubscribe
             if address in made:
                 db.session.expunge(row)  # made and lifted within this batch
@@ -102,7 +102,11 @@ def _at(row: Suppression) -> float:
 
 
 def _resubscribed_since(since: float | None) -> dict[str, float]:
-    """The latest group_resubscribe time per address among events stored since `since`."""
+    """The latest group_resubscribe time per address among events stored since `since`.
+
+    Only batches holding a group_unsubscribe ask, and resubscribes are rare, so reading
+    the stored ones is cheap.
+    """
     if since is None:
         return {}
     start = datetime.fromtimestamp(since, UTC).replace(tzinfo=None) - timedelta(seconds=1)
