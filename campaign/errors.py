@@ -64,5 +64,9 @@ def register_error_handlers(app) -> None:
         return page(500, "Something went wrong", "The error is logged. Please try again later.")
 
     @app.errorhandler(429)
-    def too_many(_exc):
+    def too_many(exc):
+        # A limit with a message of its own (the per-account login throttle) says why.
+        limit = getattr(exc, "limit", None)
+        if limit is not None and limit.error_message:
+            return page(429, "Too many requests", exc.description)
         return page(429, "Too many requests", "Please wait a minute and try again.")

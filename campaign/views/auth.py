@@ -33,6 +33,10 @@ def _account_key() -> str:
     key_func=_account_key,
     methods=["POST"],
     deduct_when=lambda response: response.status_code != 302,
+    error_message=(
+        "Too many failed logins for this account. Wait a few minutes, then try again; "
+        "this pause protects the account from password guessing."
+    ),
 )
 def login():
     """Show the login form and sign the user in."""

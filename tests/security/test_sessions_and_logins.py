@@ -115,9 +115,13 @@ def test_failed_logins_for_one_account_are_throttled_across_ips(client, app, mon
         assert attempt(typed, "wrong guess", f"10.2.0.{n}").status_code == 200
     locked = attempt(u.email, f.PASSWORD, "10.3.0.1")
     assert locked.status_code == 429  # even the right password waits, from a fresh IP
-    assert "Too many requests" in locked.get_data(as_text=True)
+    assert "Too many failed logins for this account" in locked.get_data(as_text=True)
     # Another account is counted on its own.
     assert attempt(other.email, f.PASSWORD, "10.3.0.1").status_code == 302
+    # An address with no account locks the same way, so the pause reveals nothing.
+    for n in range(3):
+        assert attempt("nobody@example.org", "guess", f"10.4.0.{n}").status_code == 200
+    assert attempt("nobody@example.org", "guess", "10.5.0.1").status_code == 429
 
 
 @pytest.mark.parametrize(
