@@ -25,7 +25,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import csrf, db
 from ..forms import AssignReplyForm
 from ..models import Blob
-from ..services import replies
+from ..services import inbound_parse, replies
 from .helpers import campaign_or_404, editor_required, field_error
 from .webhooks import capped_body, plain
 
@@ -53,7 +53,7 @@ def receive(secret):
     files = MultiDict()
     try:
         fields, files = _form_as_bytes(max_bytes)
-        message = replies.parse_sendgrid(fields, files)
+        message = inbound_parse.parse_sendgrid(fields, files)
     except RequestEntityTooLarge:
         return plain(413, "payload too large")
     except Invalid as exc:

@@ -10,7 +10,7 @@ from werkzeug.test import encode_multipart
 from campaign.extensions import db
 from campaign.mail.reply_address import reply_address
 from campaign.models import Blob, InboundReply, Target
-from campaign.services import campaigns, replies
+from campaign.services import campaigns, inbound_parse, replies
 from tests import factories as f
 from tests.functional.test_inbound_replies import DOMAIN, SECRET, URL, post_reply
 
@@ -173,8 +173,8 @@ def test_odd_but_harmless_input_is_stored_cleanly(client, app, inbound):
 
 
 def test_attachments_are_capped_in_number_and_size(client, app, inbound, monkeypatch):
-    monkeypatch.setattr(replies, "MAX_ATTACHMENTS", 2)
-    monkeypatch.setattr(replies, "MAX_ATTACHMENT_BYTES", 100)
+    monkeypatch.setattr(inbound_parse, "MAX_ATTACHMENTS", 2)
+    monkeypatch.setattr(inbound_parse, "MAX_ATTACHMENT_BYTES", 100)
     files = {
         "attachment1": ("small.txt", "text/plain", b"a" * 10),
         "attachment2": ("huge.bin", "application/octet-stream", b"b" * 101),
