@@ -259,9 +259,8 @@ def timeline(campaign: Campaign, target: Target, now=None) -> dict:
         .where(InboundReply.target_id == target.id)
         .order_by(InboundReply.received_at)
     ):
-        events.append(
-            {"at": reply.received_at, "what": "Reply received", "detail": reply.subject or ""}
-        )
+        what = "Reply received" + (" (held: sender not verified)" if reply.held else "")
+        events.append({"at": reply.received_at, "what": what, "detail": reply.subject or ""})
     events.sort(key=lambda e: e["at"])
     return {"events": events, "next": _next_step(campaign, target, now)}
 

@@ -13,7 +13,7 @@ from email.utils import parseaddr
 
 from ..errors import Invalid
 from ..mail.reply_address import addresses
-from . import html_text
+from . import html_text, sender_check
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,11 @@ class Inbound:
     subject: str
     text: str
     uploads: list[Upload] = field(default_factory=list)
+    #: SendGrid's SPF and DKIM results, as received (shown to organisers).
+    spf: str = ""
+    dkim: str = ""
+    #: Why the From address is not verified; None when SPF or DKIM vouch for it.
+    unverified: str | None = None
 
 
 def _clean(value, limit: int | None = None) -> str:
@@ -128,6 +133,8 @@ def parse_sendgrid(raw: Mapping[str, bytes], files) -> Inbound:
     if dropped:
         # Said in the reply itself, so organisers know to ask the target for the file.
         text += "\n\n[Not kept (too many or too large): " + ", ".join(dropped) + "]"
+    spf = _clean(fields.get("SPF"), 32).strip()
+    dkim = _clean(fields.get("dkim"), sender_check.MAX_FIELD_CHARS).strip()
     return Inbound(
         to=[a.strip() for a in to][:50] + addresses(_clean(fields.get("to"))),
         from_email=from_email[:254],
@@ -135,6 +142,9 @@ def parse_sendgrid(raw: Mapping[str, bytes], files) -> Inbound:
         subject=_clean(fields.get("subject"), 300).strip(),
         text=text,
         uploads=uploads,
+        spf=spf,
+        dkim=dkim[:500],
+        unverified=sender_check.problem(from_email, _clean(envelope_from), spf, dkim),
     )
 
 

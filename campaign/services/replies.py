@@ -1,31 +1,35 @@
-"""Targets' replies: match a received reply, store it, tell people; the inbox and assigning.
+"""Targets' replies: match a received reply, store it, count it, tell people.
 
 A reply is matched by the per-target Reply-To address on the letter (see
-mail.reply_address). A matched reply marks its target as responded, raises an alert for
-the organisers and emails the co-signers who asked for updates. A reply that cannot be
-matched waits in the inbox until an organiser assigns it to a target.
+mail.reply_address). A matched reply from a verified sender marks its target as
+responded, raises an alert for the organisers and emails the co-signers who asked for
+updates. A reply whose sender SPF and DKIM do not vouch for is held: stored on its
+target, but it counts only once an organiser releases it. A reply that matches no target
+waits in the inbox (services/inbox.py) for the organisers of the campaign whose reply
+address it was sent to, or for the admins when there is none.
 """
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..mail.outbox import queue_email
 from ..mail.reply_address import target_id_from
-from ..models import Campaign, Signature, SignatureRequest, Target, User, utcnow
+from ..models import Campaign, OutboundEmail, Signature, SignatureRequest, Target, User, utcnow
 from ..models.responses import Alert, InboundAttachment, InboundReply
 from . import audit
 from .blobs import store_blob
-from .campaigns import get_campaign, require_editor, visible_campaigns
+from .campaigns import require_organiser
 from .inbound_parse import Inbound
 
 #: How much of the reply the co-signers' notice quotes.
 NOTICE_QUOTE_CHARS = 20_000
+HELD_LABEL = "held: sender not verified"
 
 
 def receive(message: Inbound) -> InboundReply:
-    """Store a reply; matched to a target by its reply address, or left in the inbox."""
+    """Store a reply; on its target when its reply address matches one, else in the inbox."""
     target = _match(message.to)
     reply = InboundReply(
         to_address=_address_used(message.to, target)[:320],
@@ -34,6 +38,10 @@ def receive(message: Inbound) -> InboundReply:
         subject=message.subject,
         text=message.text,
         received_at=utcnow(),
+        spf=message.spf,
+        dkim=message.dkim,
+        held_reason=message.unverified[:300] if message.unverified else None,
+        inbox_campaign_id=target.campaign_id if target else _campaign_addressed(message.to),
     )
     for upload in message.uploads:
         # Stored as opaque bytes: the sender's type is shown, never trusted to serve by.
@@ -49,7 +57,7 @@ def receive(message: Inbound) -> InboundReply:
     db.session.add(reply)
     db.session.flush()
     if target is not None:
-        _record_response(reply, target)
+        attach(reply, target)
     return reply
 
 
@@ -64,6 +72,23 @@ def _match(candidates: list[str]) -> Target | None:
     return None
 
 
+def _campaign_addressed(candidates: list[str]) -> int | None:
+    """The campaign whose letters carried one of these addresses as their Reply-To.
+
+    This finds the campaign even when the address names no target any more (the target
+    was removed); a forged or mangled address was never sent, so it finds none.
+    """
+    wanted = sorted({a.strip().lower() for a in candidates if "@" in a})[:60]
+    if not wanted:
+        return None
+    return db.session.scalar(
+        select(func.min(OutboundEmail.campaign_id)).where(
+            func.lower(OutboundEmail.reply_to).in_(wanted),
+            OutboundEmail.campaign_id.is_not(None),
+        )
+    )
+
+
 def _address_used(candidates: list[str], target: Target | None) -> str:
     """The recipient address to remember: the matching one, else the first."""
     for address in candidates:
@@ -72,11 +97,44 @@ def _address_used(candidates: list[str], target: Target | None) -> str:
     return candidates[0] if candidates else ""
 
 
-def _record_response(reply: InboundReply, target: Target) -> None:
-    """Tie a reply to its target: responded, audit, alert, co-signers told (flushes)."""
-    campaign = target.campaign
-    reply.campaign_id = campaign.id
+def attach(reply: InboundReply, target: Target) -> None:
+    """Put a reply on its target; it counts as their answer unless it is held (flushes)."""
+    reply.campaign_id = target.campaign_id
     reply.target_id = target.id
+    if reply.held:
+        _hold(reply, target)
+    else:
+        _count(reply, target)
+
+
+def _hold(reply: InboundReply, target: Target) -> None:
+    """Tell the organisers a reply waits for them; nothing else happens until released."""
+    db.session.add(
+        Alert(
+            campaign_id=target.campaign_id,
+            kind="reply_held",
+            message=(
+                f"A reply to {target.name}'s letter from {reply.from_email or 'no address'} is "
+                f"{HELD_LABEL} ({reply.held_reason}). Read it on the Replies page and release "
+                "it if it is genuine."
+            )[:1000],
+            target_id=target.id,
+        )
+    )
+    db.session.flush()
+    audit.record(
+        "reply.held",
+        campaign=target.campaign,
+        actor=f"{reply.from_name} <{reply.from_email}>",
+        target=target.name,
+        reply_id=reply.id,
+        reason=reply.held_reason,
+    )
+
+
+def _count(reply: InboundReply, target: Target) -> None:
+    """The target's answer: responded, audit, alert, co-signers told (flushes)."""
+    campaign = target.campaign
     if target.responded_at is None:
         target.responded_at = reply.received_at or utcnow()
     db.session.add(
@@ -98,6 +156,23 @@ def _record_response(reply: InboundReply, target: Target) -> None:
         attachments=[a.filename for a in reply.attachments],
     )
     notify_cosigners(reply, target)
+
+
+def release(campaign: Campaign, user: User, reply_id: int) -> InboundReply:
+    """An organiser vouches for a held reply: it now counts as its target's answer."""
+    require_organiser(user, campaign)
+    reply = db.session.get(InboundReply, reply_id)
+    if reply is None or reply.campaign_id != campaign.id:
+        raise NotFound("reply")
+    if not reply.held:
+        raise Conflict("This reply is not held: it already counts as the target's answer.")
+    reply.released_at = utcnow()
+    reply.released_by_id = user.id
+    db.session.flush()
+    audit.record("reply.released", campaign=campaign, user=user, reply_id=reply.id)
+    if reply.target is not None:
+        _count(reply, reply.target)
+    return reply
 
 
 def notify_cosigners(reply: InboundReply, target: Target) -> int:
@@ -140,17 +215,6 @@ def notify_cosigners(reply: InboundReply, target: Target) -> int:
     return len(seen)
 
 
-def inbox() -> list[InboundReply]:
-    """Replies not yet tied to any campaign, newest first."""
-    return list(
-        db.session.scalars(
-            select(InboundReply)
-            .where(InboundReply.campaign_id.is_(None))
-            .order_by(InboundReply.received_at.desc(), InboundReply.id.desc())
-        )
-    )
-
-
 def campaign_replies(campaign: Campaign) -> list[InboundReply]:
     """A campaign's replies, newest first."""
     return list(
@@ -172,43 +236,3 @@ def attachment_of(campaign: Campaign, reply_id: int, attachment_id: int) -> Inbo
     ):
         raise NotFound("attachment")
     return attachment
-
-
-def assignable_targets(user: User) -> list[Target]:
-    """Targets of the campaigns this user may change, for the inbox's assign form."""
-    if not user.can_edit:
-        return []
-    targets = []
-    for campaign in visible_campaigns(user):
-        try:
-            get_campaign(user, campaign.slug)
-        except NotFound:
-            continue  # co-led: read and comment only
-        targets.extend(sorted(campaign.targets, key=lambda t: t.id))
-    return targets
-
-
-def assign(reply_id: int, target_id: int, user: User) -> InboundReply:
-    """Tie an unmatched reply to a target of a campaign this user may change."""
-    require_editor(user)
-    reply = db.session.get(InboundReply, reply_id)
-    if reply is None:
-        raise NotFound("reply")
-    if reply.campaign_id is not None:
-        raise Conflict("This reply has already been assigned to a campaign.")
-    target = db.session.get(Target, target_id)
-    if target is None:
-        raise Invalid("target", "choose one of the targets listed")
-    try:
-        # Only campaigns this user organises: a co-lead or stranger may not attach replies.
-        get_campaign(user, target.campaign.slug)
-    except NotFound as exc:
-        raise Invalid("target", "choose one of the targets listed") from exc
-    reply.assigned_by_id = user.id
-    reply.assigned_at = utcnow()
-    db.session.flush()
-    audit.record(
-        "reply.assigned", campaign=target.campaign, user=user, reply_id=reply.id, target=target.name
-    )
-    _record_response(reply, target)
-    return reply
