@@ -48,10 +48,10 @@ def test_a_spoofed_reply_is_held_and_counts_only_once_released(client, app, inbo
 
     assert response.status_code == 200  # SendGrid must not retry it
     reply = db.session.scalar(db.select(InboundReply))
-    assert reply.target_id == target.id and reply.held
-    assert "SPF pass for mailer.forger.example, not argus.example" in reply.held_reason
     assert db.session.get(Target, target.id).responded_at is None
     assert _notices() == []
+    assert reply.target_id == target.id and reply.held
+    assert "SPF pass for mailer.forger.example, not argus.example" in reply.held_reason
     [alert] = db.session.scalars(db.select(Alert)).all()
     assert alert.kind == "reply_held" and "held: sender not verified" in alert.message
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
@@ -101,9 +101,9 @@ def test_replies_that_spf_and_dkim_do_not_tie_to_the_from_domain_are_held(
     u = f.user()
     c = f.published(u)
     _post(client, c.targets[0], SPF=spf, dkim=dkim, envelope_from=envelope_from)
+    assert db.session.get(Target, c.targets[0].id).responded_at is None
     reply = db.session.scalar(db.select(InboundReply))
     assert reply.held and (reply.spf, reply.dkim) == (spf, dkim)
-    assert db.session.get(Target, c.targets[0].id).responded_at is None
 
 
 @pytest.mark.parametrize(

@@ -44,8 +44,6 @@ def test_an_unmatched_reply_is_seen_only_by_the_organisers_it_was_sent_to(
     post_reply(client, to=letter.reply_to, text="Answer for Alice", files=files)
     post_reply(client, to="letters@coalition.test", text="Answer for nobody")
     reply, stray = _reply("Answer for Alice"), _reply("Answer for nobody")
-    assert (reply.campaign_id, reply.inbox_campaign_id) == (None, ours.id)
-    assert (stray.campaign_id, stray.inbox_campaign_id) == (None, None)
     attachment = f"/inbox/{reply.id}/attachments/{reply.attachments[0].id}"
     their_target = theirs.targets[0]
 
@@ -68,6 +66,8 @@ def test_an_unmatched_reply_is_seen_only_by_the_organisers_it_was_sent_to(
     db.session.expire_all()
     assert db.session.get(InboundReply, reply.id).campaign_id is None
     assert db.session.get(Target, their_target.id).responded_at is None
+    assert (reply.campaign_id, reply.inbox_campaign_id) == (None, ours.id)
+    assert (stray.campaign_id, stray.inbox_campaign_id) == (None, None)
 
     # Alice sees her reply (not the stray one), its file, and only her own targets.
     as_alice = _browser(app, alice)
