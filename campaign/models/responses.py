@@ -28,6 +28,19 @@ class InboundReply(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     assigned_at: Mapped[datetime | None]
+    #: While unmatched: the campaign whose organisers may see and assign it, found by the
+    #: reply address it was sent to. None: only admins see it.
+    inbox_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    #: SendGrid's SPF result ("pass", "softfail"...) and DKIM results ("{@a.example : pass}").
+    spf: Mapped[str] = mapped_column(String(32), default="")
+    dkim: Mapped[str] = mapped_column(String(500), default="")
+    #: Why the reply waits for an organiser before it counts as the target's answer (its
+    #: sender could not be verified); None: it counted when it arrived.
+    held_reason: Mapped[str | None] = mapped_column(String(300))
+    released_at: Mapped[datetime | None]
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     attachments: Mapped[list["InboundAttachment"]] = relationship(
         back_populates="reply",
@@ -36,6 +49,11 @@ class InboundReply(db.Model):
         order_by="InboundAttachment.id",
     )
     target: Mapped["Target | None"] = relationship()  # noqa: F821
+
+    @property
+    def held(self) -> bool:
+        """Whether the reply waits for an organiser to confirm its sender."""
+        return self.held_reason is not None and self.released_at is None
 
 
 class InboundAttachment(db.Model):

@@ -16,6 +16,7 @@ from . import audit
 from .campaigns import require_editor
 from .letters import letter_data, published_version
 from .rendering import render_now, request_render
+from .target_address import working_address
 
 
 def check_ready(campaign: Campaign) -> None:
@@ -65,7 +66,7 @@ def queue_letter_email(rendered: RenderedLetter) -> None:
     count = merge["signatory_count"]
     queue_email(
         kind="letter",
-        to_email=target.email,
+        to_email=working_address(target),
         to_name=target.name,
         subject=subject,
         text_body=render_template(

@@ -17,6 +17,7 @@ from ..letters.document import merge_context
 from ..letters.markdown import markdown_to_html
 from ..letters.sandbox import check_template, render_text, to_plain_text
 from ..mail.outbox import queue_email
+from ..mail.reply_address import reply_address
 from ..models import (
     Campaign,
     FollowUpSent,
@@ -31,6 +32,7 @@ from ..models import (
 from . import audit
 from .campaigns import require_organiser
 from .letters import letter_data, published_version
+from .target_address import working_address
 
 MAX_DAYS = 365
 MAX_SUBJECT = 300
@@ -178,7 +180,8 @@ def send(step: FollowUpStep, target: Target) -> OutboundEmail:
     letter = render_step(step, campaign, target)
     email = queue_email(
         kind="followup",
-        to_email=target.email,
+        # Not always target.email: after a bounce, the address the letter reached.
+        to_email=working_address(target),
         to_name=target.name,
         subject=letter["subject"],
         text_body=letter["text"],
@@ -186,6 +189,8 @@ def send(step: FollowUpStep, target: Target) -> OutboundEmail:
         campaign_id=campaign.id,
         target_id=target.id,
         tracking=campaign.tracking_enabled,
+        # The target's own reply address, as on the letter, so an answer finds its target.
+        reply_to=reply_address(target.id),
     )
     db.session.add(FollowUpSent(step_id=step.id, target_id=target.id, email_id=email.id))
     db.session.flush()
@@ -254,9 +259,8 @@ def timeline(campaign: Campaign, target: Target, now=None) -> dict:
         .where(InboundReply.target_id == target.id)
         .order_by(InboundReply.received_at)
     ):
-        events.append(
-            {"at": reply.received_at, "what": "Reply received", "detail": reply.subject or ""}
-        )
+        what = "Reply received" + (" (held: sender not verified)" if reply.held else "")
+        events.append({"at": reply.received_at, "what": what, "detail": reply.subject or ""})
     events.sort(key=lambda e: e["at"])
     return {"events": events, "next": _next_step(campaign, target, now)}
 

@@ -1,208 +1,35 @@
-"""Targets' replies: read a SendGrid Inbound Parse post, match it, store it, tell people.
+"""Targets' replies: match a received reply, store it, count it, tell people.
 
 A reply is matched by the per-target Reply-To address on the letter (see
-mail.reply_address). A matched reply marks its target as responded, raises an alert for
-the organisers and emails the co-signers who asked for updates. A reply that cannot be
-matched waits in the inbox until an organiser assigns it to a target.
+mail.reply_address). A matched reply from a verified sender marks its target as
+responded, raises an alert for the organisers and emails the co-signers who asked for
+updates. A reply whose sender SPF and DKIM do not vouch for is held: stored on its
+target, but it counts only once an organiser releases it. A reply that matches no target
+waits in the inbox (services/inbox.py) for the organisers of the campaign whose reply
+address it was sent to, or for the admins when there is none.
 """
 
-import html
-import json
-import logging
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from email.utils import parseaddr
-
-import nh3
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..mail.outbox import queue_email
-from ..mail.reply_address import addresses, target_id_from
-from ..models import Campaign, Signature, SignatureRequest, Target, User, utcnow
+from ..mail.reply_address import target_id_from
+from ..models import Campaign, OutboundEmail, Signature, SignatureRequest, Target, User, utcnow
 from ..models.responses import Alert, InboundAttachment, InboundReply
 from . import audit
 from .blobs import store_blob
-from .campaigns import get_campaign, require_editor, visible_campaigns
+from .campaigns import require_organiser
+from .inbound_parse import Inbound
 
-log = logging.getLogger(__name__)
-
-#: More files than this in one reply are dropped (and named in the log).
-MAX_ATTACHMENTS = 20
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-#: Enough for any real reply; a longer text is cut, with a note saying so.
-MAX_TEXT_CHARS = 200_000
 #: How much of the reply the co-signers' notice quotes.
 NOTICE_QUOTE_CHARS = 20_000
-ATTACHMENT_FIELD = re.compile(r"^attachment(\d{1,4})$")
-MIME_SHAPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,48}/[a-z0-9][a-z0-9!#$&^_.+-]{0,48}$")
-#: NUL and other control characters (tabs and newlines stay); PostgreSQL refuses NUL.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-UNSAFE_FILENAME_CHARS = re.compile(r"[^\w .()+,-]")
-BLOCK_END = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6]|/blockquote)\b[^>]*>", re.IGNORECASE)
-
-
-@dataclass
-class Upload:
-    """One attached file as received: the sender's name and type for it, and its bytes."""
-
-    filename: str
-    mime: str
-    data: bytes
-
-
-@dataclass
-class Inbound:
-    """The parts of an Inbound Parse post that a reply is made of."""
-
-    to: list[str]
-    from_email: str
-    from_name: str
-    subject: str
-    text: str
-    uploads: list[Upload] = field(default_factory=list)
-
-
-def _clean(value, limit: int | None = None) -> str:
-    """A form value as safe text: a string, no control characters, at most `limit` chars."""
-    text = CONTROL_CHARS.sub("", value if isinstance(value, str) else "")
-    return text[:limit] if limit is not None else text
-
-
-def _json_field(fields, name: str):
-    """Decode a JSON form field; a present but broken one is Invalid."""
-    raw = fields.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise Invalid(name, "is not valid JSON") from exc
-
-
-def html_to_text(markup: str) -> str:
-    """Readable plain text from an HTML email: tags dropped, scripts and styles removed."""
-    spaced = BLOCK_END.sub("\n", markup)
-    stripped = nh3.clean(
-        spaced, tags=set(), clean_content_tags={"script", "style", "head", "title"}
-    )
-    text = html.unescape(stripped)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def safe_filename(name: str) -> str:
-    """A file name fit to show and to offer as a download: no path, no odd characters."""
-    base = re.split(r"[\\/]", _clean(name))[-1]
-    base = UNSAFE_FILENAME_CHARS.sub("_", base).strip(" .")
-    return base[:200] or "attachment"
-
-
-def decode_fields(raw: Mapping[str, bytes]) -> dict[str, str]:
-    """Inbound Parse fields as text, each decoded by the charset SendGrid names for it.
-
-    `charsets` is a JSON object (field -> charset); a field it does not name, or names
-    with a charset Python does not know, is read as UTF-8. Bytes that do not fit become
-    U+FFFD rather than failing the reply.
-    """
-    try:
-        charsets = json.loads(raw.get("charsets", b"").decode("utf-8", "replace") or "{}")
-    except (ValueError, RecursionError):
-        charsets = {}
-    if not isinstance(charsets, dict):
-        charsets = {}
-    fields = {}
-    for name, value in raw.items():
-        charset = charsets.get(name)
-        try:
-            fields[name] = value.decode(charset if isinstance(charset, str) else "utf-8", "replace")
-        except (LookupError, UnicodeError):
-            # An unknown name, or a codec that is no charset ("base64"), or one that takes
-            # no "replace" ("idna"): read the field as UTF-8.
-            fields[name] = value.decode("utf-8", "replace")
-    return fields
-
-
-def parse_sendgrid(raw: Mapping[str, bytes], files) -> Inbound:
-    """Read the fields of an Inbound Parse post (already size-capped); Invalid if malformed."""
-    fields = decode_fields(raw)
-    if not (fields.get("envelope") or fields.get("from")):
-        # Werkzeug reads a broken multipart body as an empty form rather than failing.
-        raise Invalid("body", "no 'envelope' or 'from' field; expected an Inbound Parse post")
-    if fields.get("email") and not (fields.get("text") or fields.get("html")):
-        raise Invalid("email", "raw MIME posts are not supported; turn off 'POST raw' in SendGrid")
-    envelope = _json_field(fields, "envelope") or {}
-    if not isinstance(envelope, dict):
-        raise Invalid("envelope", "must be a JSON object with 'to' and 'from'")
-    to = envelope.get("to") or []
-    to = [to] if isinstance(to, str) else to
-    if not isinstance(to, list) or not all(isinstance(a, str) for a in to):
-        raise Invalid("envelope", "'to' must be a list of addresses")
-    info = _json_field(fields, "attachment-info") or {}
-    if not isinstance(info, dict):
-        raise Invalid("attachment-info", "must be a JSON object keyed by attachment field")
-    envelope_from = envelope.get("from") if isinstance(envelope.get("from"), str) else ""
-    from_name, from_email = _sender(_clean(fields.get("from")), envelope_from)
-    text = _clean(fields.get("text"))
-    if not text.strip() and fields.get("html"):
-        text = html_to_text(_clean(fields.get("html")))
-    if len(text) > MAX_TEXT_CHARS:
-        text = text[:MAX_TEXT_CHARS] + "\n\n[The rest of this reply was too long to keep.]"
-    uploads, dropped = _uploads(files, info)
-    if dropped:
-        # Said in the reply itself, so organisers know to ask the target for the file.
-        text += "\n\n[Not kept (too many or too large): " + ", ".join(dropped) + "]"
-    return Inbound(
-        to=[a.strip() for a in to][:50] + addresses(_clean(fields.get("to"))),
-        from_email=from_email[:254],
-        from_name=from_name[:200],
-        subject=_clean(fields.get("subject"), 300).strip(),
-        text=text,
-        uploads=uploads,
-    )
-
-
-def _sender(header: str, envelope_from: str) -> tuple[str, str]:
-    """The sender's name and address: the From header, else the envelope sender."""
-    name, address = parseaddr(header[:1000]) if header else ("", "")
-    return _clean(name).strip(), _clean(address or envelope_from).strip()
-
-
-def _uploads(files, info: dict) -> tuple[list[Upload], list[str]]:
-    """The attached files, in order, within the count and size caps; and those dropped."""
-    keyed = sorted(
-        ((int(m.group(1)), key) for key in files if (m := ATTACHMENT_FIELD.match(key))),
-    )
-    uploads, dropped = [], []
-    for _, key in keyed:
-        upload = files[key]
-        meta = info.get(key) if isinstance(info.get(key), dict) else {}
-        name = meta.get("filename") or meta.get("name") or upload.filename or key
-        filename = safe_filename(name if isinstance(name, str) else key)
-        if len(uploads) >= MAX_ATTACHMENTS:
-            log.warning("inbound reply: attachment %r dropped, more than %d", key, MAX_ATTACHMENTS)
-            dropped.append(filename)
-            continue
-        data = upload.stream.read(MAX_ATTACHMENT_BYTES + 1)
-        if len(data) > MAX_ATTACHMENT_BYTES:
-            log.warning("inbound reply: attachment %r dropped, larger than the cap", key)
-            dropped.append(filename)
-            continue
-        mime = str(meta.get("type") or upload.mimetype or "").strip().lower()
-        uploads.append(
-            Upload(
-                filename=filename,
-                mime=mime if MIME_SHAPE.match(mime) else "application/octet-stream",
-                data=data,
-            )
-        )
-    return uploads, dropped
+HELD_LABEL = "held: sender not verified"
 
 
 def receive(message: Inbound) -> InboundReply:
-    """Store a reply; matched to a target by its reply address, or left in the inbox."""
+    """Store a reply; on its target when its reply address matches one, else in the inbox."""
     target = _match(message.to)
     reply = InboundReply(
         to_address=_address_used(message.to, target)[:320],
@@ -211,6 +38,10 @@ def receive(message: Inbound) -> InboundReply:
         subject=message.subject,
         text=message.text,
         received_at=utcnow(),
+        spf=message.spf,
+        dkim=message.dkim,
+        held_reason=message.unverified[:300] if message.unverified else None,
+        inbox_campaign_id=target.campaign_id if target else _campaign_addressed(message.to),
     )
     for upload in message.uploads:
         # Stored as opaque bytes: the sender's type is shown, never trusted to serve by.
@@ -226,7 +57,7 @@ def receive(message: Inbound) -> InboundReply:
     db.session.add(reply)
     db.session.flush()
     if target is not None:
-        _record_response(reply, target)
+        attach(reply, target)
     return reply
 
 
@@ -241,6 +72,23 @@ def _match(candidates: list[str]) -> Target | None:
     return None
 
 
+def _campaign_addressed(candidates: list[str]) -> int | None:
+    """The campaign whose letters carried one of these addresses as their Reply-To.
+
+    This finds the campaign even when the address names no target any more (the target
+    was removed); a forged or mangled address was never sent, so it finds none.
+    """
+    wanted = sorted({a.strip().lower() for a in candidates if "@" in a})[:60]
+    if not wanted:
+        return None
+    return db.session.scalar(
+        select(func.min(OutboundEmail.campaign_id)).where(
+            func.lower(OutboundEmail.reply_to).in_(wanted),
+            OutboundEmail.campaign_id.is_not(None),
+        )
+    )
+
+
 def _address_used(candidates: list[str], target: Target | None) -> str:
     """The recipient address to remember: the matching one, else the first."""
     for address in candidates:
@@ -249,11 +97,44 @@ def _address_used(candidates: list[str], target: Target | None) -> str:
     return candidates[0] if candidates else ""
 
 
-def _record_response(reply: InboundReply, target: Target) -> None:
-    """Tie a reply to its target: responded, audit, alert, co-signers told (flushes)."""
-    campaign = target.campaign
-    reply.campaign_id = campaign.id
+def attach(reply: InboundReply, target: Target) -> None:
+    """Put a reply on its target; it counts as their answer unless it is held (flushes)."""
+    reply.campaign_id = target.campaign_id
     reply.target_id = target.id
+    if reply.held:
+        _hold(reply, target)
+    else:
+        _count(reply, target)
+
+
+def _hold(reply: InboundReply, target: Target) -> None:
+    """Tell the organisers a reply waits for them; nothing else happens until released."""
+    db.session.add(
+        Alert(
+            campaign_id=target.campaign_id,
+            kind="reply_held",
+            message=(
+                f"A reply to {target.name}'s letter from {reply.from_email or 'no address'} is "
+                f"{HELD_LABEL} ({reply.held_reason}). Read it on the Replies page and release "
+                "it if it is genuine."
+            )[:1000],
+            target_id=target.id,
+        )
+    )
+    db.session.flush()
+    audit.record(
+        "reply.held",
+        campaign=target.campaign,
+        actor=f"{reply.from_name} <{reply.from_email}>",
+        target=target.name,
+        reply_id=reply.id,
+        reason=reply.held_reason,
+    )
+
+
+def _count(reply: InboundReply, target: Target) -> None:
+    """The target's answer: responded, audit, alert, co-signers told (flushes)."""
+    campaign = target.campaign
     if target.responded_at is None:
         target.responded_at = reply.received_at or utcnow()
     db.session.add(
@@ -275,6 +156,23 @@ def _record_response(reply: InboundReply, target: Target) -> None:
         attachments=[a.filename for a in reply.attachments],
     )
     notify_cosigners(reply, target)
+
+
+def release(campaign: Campaign, user: User, reply_id: int) -> InboundReply:
+    """An organiser vouches for a held reply: it now counts as its target's answer."""
+    require_organiser(user, campaign)
+    reply = db.session.get(InboundReply, reply_id)
+    if reply is None or reply.campaign_id != campaign.id:
+        raise NotFound("reply")
+    if not reply.held:
+        raise Conflict("This reply is not held: it already counts as the target's answer.")
+    reply.released_at = utcnow()
+    reply.released_by_id = user.id
+    db.session.flush()
+    audit.record("reply.released", campaign=campaign, user=user, reply_id=reply.id)
+    if reply.target is not None:
+        _count(reply, reply.target)
+    return reply
 
 
 def notify_cosigners(reply: InboundReply, target: Target) -> int:
@@ -317,17 +215,6 @@ def notify_cosigners(reply: InboundReply, target: Target) -> int:
     return len(seen)
 
 
-def inbox() -> list[InboundReply]:
-    """Replies not yet tied to any campaign, newest first."""
-    return list(
-        db.session.scalars(
-            select(InboundReply)
-            .where(InboundReply.campaign_id.is_(None))
-            .order_by(InboundReply.received_at.desc(), InboundReply.id.desc())
-        )
-    )
-
-
 def campaign_replies(campaign: Campaign) -> list[InboundReply]:
     """A campaign's replies, newest first."""
     return list(
@@ -349,43 +236,3 @@ def attachment_of(campaign: Campaign, reply_id: int, attachment_id: int) -> Inbo
     ):
         raise NotFound("attachment")
     return attachment
-
-
-def assignable_targets(user: User) -> list[Target]:
-    """Targets of the campaigns this user may change, for the inbox's assign form."""
-    if not user.can_edit:
-        return []
-    targets = []
-    for campaign in visible_campaigns(user):
-        try:
-            get_campaign(user, campaign.slug)
-        except NotFound:
-            continue  # co-led: read and comment only
-        targets.extend(sorted(campaign.targets, key=lambda t: t.id))
-    return targets
-
-
-def assign(reply_id: int, target_id: int, user: User) -> InboundReply:
-    """Tie an unmatched reply to a target of a campaign this user may change."""
-    require_editor(user)
-    reply = db.session.get(InboundReply, reply_id)
-    if reply is None:
-        raise NotFound("reply")
-    if reply.campaign_id is not None:
-        raise Conflict("This reply has already been assigned to a campaign.")
-    target = db.session.get(Target, target_id)
-    if target is None:
-        raise Invalid("target", "choose one of the targets listed")
-    try:
-        # Only campaigns this user organises: a co-lead or stranger may not attach replies.
-        get_campaign(user, target.campaign.slug)
-    except NotFound as exc:
-        raise Invalid("target", "choose one of the targets listed") from exc
-    reply.assigned_by_id = user.id
-    reply.assigned_at = utcnow()
-    db.session.flush()
-    audit.record(
-        "reply.assigned", campaign=target.campaign, user=user, reply_id=reply.id, target=target.name
-    )
-    _record_response(reply, target)
-    return reply

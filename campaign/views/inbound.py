@@ -23,9 +23,10 @@ from wtforms.fields.choices import SelectChoice
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import csrf, db
-from ..forms import AssignReplyForm
+from ..forms import AssignReplyForm, ConfirmForm
 from ..models import Blob
-from ..services import replies
+from ..services import inbound_parse, replies
+from ..services import inbox as inbox_service
 from .helpers import campaign_or_404, editor_required, field_error
 from .webhooks import capped_body, plain
 
@@ -53,7 +54,7 @@ def receive(secret):
     files = MultiDict()
     try:
         fields, files = _form_as_bytes(max_bytes)
-        message = replies.parse_sendgrid(fields, files)
+        message = inbound_parse.parse_sendgrid(fields, files)
     except RequestEntityTooLarge:
         return plain(413, "payload too large")
     except Invalid as exc:
@@ -115,7 +116,10 @@ def index(slug):
     """A campaign's replies from its targets, with their attachments."""
     campaign = campaign_or_404(slug)
     return render_template(
-        "inbound/replies.html", campaign=campaign, replies=replies.campaign_replies(campaign)
+        "inbound/replies.html",
+        campaign=campaign,
+        replies=replies.campaign_replies(campaign),
+        release_form=ConfirmForm(),
     )
 
 
@@ -128,6 +132,33 @@ def attachment(slug, reply_id, attachment_id):
         found = replies.attachment_of(campaign, reply_id, attachment_id)
     except NotFound:
         abort(404)
+    return _download(found)
+
+
+@bp.post("/c/<slug>/replies/<int:reply_id>/release")
+@login_required
+def release(slug, reply_id):
+    """Count a held reply as its target's answer, once an organiser has checked it."""
+    campaign = campaign_or_404(slug)
+    editor_required()
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("inbound.index", slug=slug))
+    try:
+        replies.release(campaign, current_user, reply_id)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("Released: the reply now counts as the target's answer.", "success")
+    return redirect(url_for("inbound.index", slug=slug, _anchor=f"reply-{reply_id}"))
+
+
+def _download(found):
+    """A stored attachment as a download that no browser renders."""
     blob = db.session.get(Blob, found.blob_sha256)
     if blob is None:
         abort(404)
@@ -144,53 +175,72 @@ def attachment(slug, reply_id, attachment_id):
     return response
 
 
-def _target_choices() -> list[SelectChoice]:
-    """The targets this user may assign a reply to, grouped by campaign."""
-    return [
+def _assign_form(reply, failed: AssignReplyForm | None = None) -> AssignReplyForm:
+    """One reply's assign form, listing the targets it may go to, grouped by campaign."""
+    form = failed or AssignReplyForm(prefix=f"reply{reply.id}")
+    form.target_id.choices = [
         SelectChoice(
             target.id,
             target.name + (f", {target.organisation}" if target.organisation else ""),
             optgroup=target.campaign.title,
         )
-        for target in replies.assignable_targets(current_user)
+        for target in inbox_service.assignable_targets(current_user, reply)
     ]
-
-
-def _assign_form(reply_id: int, choices: list[SelectChoice]) -> AssignReplyForm:
-    """One reply's assign form; the prefix keeps field ids apart on the inbox page."""
-    form = AssignReplyForm(prefix=f"reply{reply_id}")
-    form.target_id.choices = choices
     return form
+
+
+def _reply_or_404(reply_id: int, **kwargs):
+    """An unmatched reply the current user may see, or 404."""
+    try:
+        return inbox_service.get_reply(current_user, reply_id, **kwargs)
+    except NotFound:
+        abort(404)
 
 
 @bp.get("/inbox")
 @login_required
 def inbox():
-    """Replies that matched no target, for organisers to assign."""
+    """Replies that matched no target, for the organisers who could own them to assign."""
     editor_required()
-    return _inbox_page()
-
-
-def _inbox_page(failed: AssignReplyForm | None = None, failed_id: int | None = None):
-    """The inbox, each reply with its own assign form (keeping a failed one's errors)."""
-    choices = _target_choices()
-    unmatched = replies.inbox()
-    forms = {
-        reply.id: failed if reply.id == failed_id else _assign_form(reply.id, choices)
-        for reply in unmatched
-    }
+    unmatched = inbox_service.inbox(current_user)
+    forms = {reply.id: _assign_form(reply) for reply in unmatched}
     return render_template("inbound/inbox.html", replies=unmatched, forms=forms)
+
+
+@bp.get("/inbox/<int:reply_id>")
+@login_required
+def show(reply_id):
+    """One unmatched reply in full, with its attachments and the assign form."""
+    editor_required()
+    reply = _reply_or_404(reply_id)
+    return render_template("inbound/inbox_reply.html", reply=reply, form=_assign_form(reply))
+
+
+@bp.get("/inbox/<int:reply_id>/attachments/<int:attachment_id>")
+@login_required
+def inbox_attachment(reply_id, attachment_id):
+    """Download an unmatched reply's attachment (for those who may see the reply)."""
+    editor_required()
+    try:
+        found = inbox_service.get_attachment(current_user, reply_id, attachment_id)
+    except NotFound:
+        abort(404)
+    return _download(found)
 
 
 @bp.post("/inbox/<int:reply_id>/assign")
 @login_required
 def assign(reply_id):
-    """Tie an unmatched reply to a target of a campaign the user runs."""
+    """Put an unmatched reply on a target of the campaign it belongs to."""
     editor_required()
-    form = _assign_form(reply_id, _target_choices())
+    reply = _reply_or_404(reply_id, assigned_too=True)
+    if reply.campaign_id is not None:
+        flash("This reply has already been assigned to a campaign.", "error")
+        return redirect(url_for("inbound.inbox"))
+    form = _assign_form(reply)
     if form.validate_on_submit():
         try:
-            reply = replies.assign(reply_id, form.target_id.data, current_user)
+            inbox_service.assign(reply_id, form.target_id.data, current_user)
         except NotFound:
             abort(404)
         except Invalid as exc:
@@ -205,4 +255,4 @@ def assign(reply_id):
             db.session.commit()
             flash(f"The reply is now on {campaign.title}.", "success")
             return redirect(url_for("inbound.index", slug=campaign.slug))
-    return _inbox_page(form, reply_id), 400
+    return render_template("inbound/inbox_reply.html", reply=reply, form=form), 400

@@ -1,16 +1,18 @@
 """A bounced letter: an alert, an email to the organisers, one copy to the fallback address."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
 from campaign.extensions import db
 from campaign.mail.events import record_events
-from campaign.models import Alert, AuditEvent, OutboundEmail
-from campaign.services import campaigns
+from campaign.mail.reply_address import reply_address
+from campaign.models import Alert, AuditEvent, OutboundEmail, utcnow
+from campaign.services import campaigns, followups
 from campaign.tasks import tick
 from tests import factories as f
-from tests.fake_sendgrid import webhook_signer  # noqa: F401
+from tests.fake_sendgrid import fake_sendgrid, webhook_signer  # noqa: F401
 from tests.functional.test_ledger import delivered, event
 
 REASON = "550 5.1.1 The email account that you tried to reach does not exist"
@@ -185,3 +187,51 @@ def test_dismissing_needs_csrf_and_an_editor(client, post, submit):
     assert "Alert dismissed" in page and "The letter to Jordan Vale" not in page
     dismissed = db.session.get(Alert, alert.id)
     assert dismissed.dismissed_at is not None and dismissed.dismissed_by_id == u.id
+
+
+def test_after_a_bounce_follow_ups_go_to_the_fallback_address_through_sendgrid(
+    app,
+    client,
+    post,
+    fake_sendgrid,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
+    monkeypatch.setitem(app.config, "SENDGRID_API_HOST", fake_sendgrid.url)
+    monkeypatch.setitem(app.config, "INBOUND_DOMAIN", "replies.coalition.test")
+    u = f.user()
+    c, email = delivered(u, fallback="office@argus.example")
+    followups.add_step(
+        c, u, days_after=14, subject="Still waiting", body="Dear Mr Vale", notify=False
+    )
+    f.commit()
+    letter = email.subject
+    assert _to_target(fake_sendgrid) == [(letter, "ceo@argus.example")]
+
+    post([event(email, "processed", 0), event(email, "bounce", 30, reason=REASON)])
+    db.session.execute(
+        OutboundEmail.__table__.update()
+        .where(OutboundEmail.kind == "letter")
+        .values(created_at=utcnow() - timedelta(days=15))
+    )
+    db.session.commit()
+    tick()
+
+    assert _to_target(fake_sendgrid) == [
+        (letter, "ceo@argus.example"),
+        (letter, "office@argus.example"),
+        ("Still waiting", "office@argus.example"),
+    ]
+    # A reply to the follow-up comes back to the target, as a reply to the letter does.
+    assert fake_sendgrid.accepted[-1].body["reply_to"] == {"email": reply_address(email.target_id)}
+
+
+def _to_target(fake) -> list[tuple[str, str]]:
+    """(subject, recipient) of each email SendGrid accepted for the target, in order."""
+    return [
+        (request.body["subject"], to["email"])
+        for request in fake.accepted
+        for personalization in request.body["personalizations"]
+        for to in personalization["to"]
+        if to["email"].endswith("@argus.example")
+    ]
