@@ -130,6 +130,9 @@ def sign(
     campaign = req.partner.campaign
     if not can_change(req):
         raise Conflict("Signing has closed for this letter.")
+    if req.revoked_at is not None:
+        # Forwarded or revoked while this submission waited its turn.
+        raise Conflict("This link stopped working while you were signing; check your email.")
     if req.status in REFUSED_STATUSES:
         raise Conflict("The organisers did not accept this signature, so it cannot be edited.")
     version = published_version(campaign)

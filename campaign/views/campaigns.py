@@ -220,7 +220,7 @@ def deadline(slug):
         except Conflict as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return redirect(url_for("campaigns.show", slug=slug, _anchor="deadline"))
+            return redirect(url_for("campaigns.show", slug=slug, _anchor="signing-deadline"))
         else:
             db.session.commit()
             when = f"{campaign.deadline:%d %b %Y %H:%M} UTC"
@@ -236,5 +236,5 @@ def deadline(slug):
                     f"The deadline is now {when}.{again} Every personal link follows it.",
                     "success",
                 )
-            return redirect(url_for("campaigns.show", slug=slug, _anchor="deadline"))
+            return redirect(url_for("campaigns.show", slug=slug, _anchor="signing-deadline"))
     return _show(campaign, TargetForm(formdata=None), 400, deadline_form=form)

@@ -26,8 +26,10 @@ def test_partner_forwards_to_a_colleague_who_signs(app, live_server, browser):
     page.fill("#note", "Please sign this for us")
     page.click("button:has-text('Send them the link')")
     assert "on its way to Dana Director" in page.content()
-    page.goto(f"{live_server}/s/{token}")
-    assert "Not found" in page.content()  # the forwarded link is dead
+    gone = page.goto(f"{live_server}/s/{token}")
+    # The forwarded link is dead, and says so in words (issue 11 A2), at phone width.
+    assert gone.status == 410 and "This link was passed on" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     db.session.expire_all()
     email = db.session.scalar(

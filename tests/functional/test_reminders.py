@@ -177,3 +177,16 @@ def test_invitations_carry_one_click_list_unsubscribe_headers(
     # What a mail client does on one click: POST to the link, no form, no cookie.
     assert client.post(link.replace("http://127.0.0.1:5000", "")).status_code == 200
     assert set(suppressed([a.contact_email, b.contact_email])) == {a.contact_email.lower()}
+
+
+def test_a_link_from_before_salts_is_given_a_working_token_when_reminded(app, client):
+    u, c, waiting, old_token, _ = _setup()
+    req = waiting.current_request
+    req.token_salt = None  # as links made before migration 0016 are
+    f.commit()
+    assert reminders.send_due(utcnow() + timedelta(days=9, hours=12)) == 1
+    f.commit()
+    link = _reminders()[-1].text_body.split("/s/")[1].split()[0]
+    # It cannot be recomputed, so it was re-salted in place; the reminder's link works.
+    assert link != old_token and client.get(f"/s/{link}").status_code == 200
+    assert db.session.get(SignatureRequest, req.id).token_salt
