@@ -1,7 +1,7 @@
 """A session token on each account: logging out replaces it, ending every copied cookie.
 
-Revision ID: 0016_h6_accounts
-Revises: 0015_export_runs
+Revision ID: 0018_session_tokens
+Revises: 0017_reply_scope
 Create Date: 2026-12-04 23:01:53
 """
 import secrets
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016_h6_accounts'
-down_revision = '0015_export_runs'
+revision = '0018_session_tokens'
+down_revision = '0017_reply_scope'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@
 Links made before this revision have no salt; the first email that must carry one of
 them again gives it a salted token in place (see services/partners.link_token).
 
-Revision ID: 0016_h1_links
+Revision ID: 0016_signing_link_salts
 Revises: 0015_export_runs
 Create Date: 2026-12-04 23:00:24
 """
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016_h1_links'
+revision = '0016_signing_link_salts'
 down_revision = '0015_export_runs'
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """Replies: the campaign an unmatched reply belongs to, sender checks, held replies.
 
-Revision ID: 0016_h4_replies
-Revises: 0015_export_runs
+Revision ID: 0017_reply_scope
+Revises: 0016_signing_link_salts
 Create Date: 2026-12-04 23:16:41
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016_h4_replies'
-down_revision = '0015_export_runs'
+revision = '0017_reply_scope'
+down_revision = '0016_signing_link_salts'
 branch_labels = None
 depends_on = None
 
