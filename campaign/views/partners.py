@@ -44,6 +44,7 @@ def _owned_partner(campaign, access, partner_id):
 def partners_page(campaign, access, *, form=None, import_form=None, reminder_form=None, status=200):
     """The partner list page, with the add and import forms (errors shown on them)."""
     overview = campaign_overview(campaign)
+    roster = overview["roster"]
     if not access.sees_all:
         # A co-lead's view: their own network only, counted on its own.
         mine = coalition.visible(access, overview["partners"])
@@ -51,7 +52,8 @@ def partners_page(campaign, access, *, form=None, import_form=None, reminder_for
         overview["statuses"] = Counter(
             p.current_request.state if p.current_request else "not invited" for p in mine
         )
-        overview["signed"] = overview["statuses"].get("signed", 0)
+        ids = {p.id for p in mine}
+        overview["signed"] = sum(e.partner.id in ids for e in roster.entries)
     flags = find_flags(
         [(p.id, service.partner_entry(p)) for p in overview["partners"]], existing=[]
     )
