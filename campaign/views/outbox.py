@@ -1,7 +1,7 @@
 """The outbox: every email the campaign sent or queued, readable in the app, with retry."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..errors import Conflict, NotFound
@@ -9,6 +9,7 @@ from ..extensions import db
 from ..forms import ConfirmForm
 from ..mail.outbox import retry as retry_email
 from ..models import OutboundEmail
+from ..services.roster import letter_roster
 from .helpers import campaign_or_404, editor_required
 
 bp = Blueprint("outbox", __name__)
@@ -34,6 +35,13 @@ KINDS = {
 PER_PAGE = 100
 
 
+def _private_for_staff(campaign) -> set[int]:
+    """Partners staff must not see named: those whose signature is private (roster.py)."""
+    if current_user.can_edit:
+        return set()
+    return letter_roster(campaign).private_partner_ids()
+
+
 @bp.get("/c/<slug>/outbox")
 @login_required
 def index(slug):
@@ -43,6 +51,11 @@ def index(slug):
     stmt = select(OutboundEmail).where(OutboundEmail.campaign_id == campaign.id)
     if kind:
         stmt = stmt.where(OutboundEmail.kind == kind)
+    hidden = _private_for_staff(campaign)
+    if hidden:
+        stmt = stmt.where(
+            OutboundEmail.partner_id.is_(None) | OutboundEmail.partner_id.not_in(hidden)
+        )
     page = db.paginate(
         stmt.order_by(OutboundEmail.id.desc()),
         page=request.args.get("page", 1, type=int),
@@ -68,6 +81,8 @@ def show(slug, email_id):
     campaign = campaign_or_404(slug)
     email = db.session.get(OutboundEmail, email_id)
     if email is None or email.campaign_id != campaign.id:
+        abort(404)
+    if email.partner_id in _private_for_staff(campaign):
         abort(404)
     return render_template(
         "outbox/show.html", campaign=campaign, email=email, form=ConfirmForm(), retryable=RETRYABLE

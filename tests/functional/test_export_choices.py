@@ -118,6 +118,8 @@ def test_full_list_is_separate_audited_and_for_organisers_only(client, app):
     assert "1 organisation supports the letter privately" in partners
     directory = client.get("/directory").get_data(as_text=True)
     assert "Alpha Rights" in directory and "Gamma Quiet" not in directory
+    outbox = client.get(f"/c/{c.slug}/outbox").get_data(as_text=True)
+    assert "Signer of Alpha Rights" in outbox and "Gamma Quiet" not in outbox
     client.get("/logout")
 
     f.login(client, owner)
@@ -127,6 +129,7 @@ def test_full_list_is_separate_audited_and_for_organisers_only(client, app):
     assert "Full list for organisers" in page and "support privately" in page
     assert "recorded in the campaign's audit log" in page
     assert "Gamma Quiet" in client.get(f"/c/{c.slug}/partners").get_data(as_text=True)
+    assert "Gamma Quiet" in client.get(f"/c/{c.slug}/outbox").get_data(as_text=True)
     before = db.session.scalar(db.select(db.func.count(AuditEvent.id)))
     resp = client.post(
         f"/c/{c.slug}/signatories/full", data={"csrf_token": csrf_from(page), "format": "csv"}
