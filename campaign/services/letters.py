@@ -15,7 +15,6 @@ from ..models import (
     LetterRevision,
     LetterVersion,
     Signature,
-    SignatureRequest,
     Target,
     utcnow,
 )
@@ -168,19 +167,11 @@ def restore(campaign: Campaign, user, number: int) -> LetterVersion:
 def active_signatures(campaign: Campaign) -> list[Signature]:
     """Live signatures, on any version: not withdrawn, from links that were not revoked.
 
-    Which of them the letter lists depends on the version each counts for (_signatories).
+    Which of them the letter counts and names is the roster's rule (services/roster.py).
     """
-    stmt = (
-        select(Signature)
-        .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
-        .where(
-            Signature.campaign_id == campaign.id,
-            Signature.withdrawn_at.is_(None),
-            SignatureRequest.status == "signed",
-        )
-        .order_by(Signature.organisation)
-    )
-    return list(db.session.scalars(stmt))
+    roster = letter_roster(campaign)
+    live = [e.signature for e in (*roster.entries, *roster.awaiting)]
+    return sorted(live, key=lambda sig: (sig.organisation, sig.id))
 
 
 def target_dict(target: Target) -> dict:
