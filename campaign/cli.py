@@ -59,8 +59,18 @@ def create_user(email, role, password):
     type=click.Path(dir_okay=False, writable=True),
     help="The audit certificate: every signature, how and for which text, the chain head.",
 )
-def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate_path):
-    """Write the signed PDFs and the signatory lists of campaign SLUG."""
+@click.option(
+    "--full-list",
+    is_flag=True,
+    help="--csv/--xlsx write the organisers' full list (private supporters and every "
+    "email address included); recorded in the campaign's audit log.",
+)
+def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate_path, full_list):
+    """Write the signed PDFs and the signatory lists of campaign SLUG.
+
+    The lists respect each signer's choices, as the letter does; --full-list is the
+    organisers' complete list, and writing it is recorded in the audit chain.
+    """
     from sqlalchemy import select
 
     from .errors import NotFound
@@ -69,6 +79,8 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate
     from .services.export_bundle import ready_pdf, write_zip
     from .services.exports import signatories_csv, signatories_xlsx
 
+    if full_list and not (csv_path or xlsx_path):
+        raise click.UsageError("--full-list changes what --csv/--xlsx write; give one of them")
     if not (pdf_path or csv_path or xlsx_path or zip_path or certificate_path):
         raise click.UsageError(
             "give at least one of --pdf FILE, --csv FILE, --xlsx FILE, --zip FILE, "
@@ -89,12 +101,15 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate
                 f"campaign {slug!r} has no target {target_id}; its targets: {known}"
             ) from None
     try:
-        if csv_path:
-            Path(csv_path).write_text(signatories_csv(campaign), encoding="utf-8")
-            click.echo(f"wrote {csv_path}")
-        if xlsx_path:
-            Path(xlsx_path).write_bytes(signatories_xlsx(campaign))
-            click.echo(f"wrote {xlsx_path}")
+        if full_list:
+            _export_full_list(campaign, csv_path, xlsx_path)
+        else:
+            if csv_path:
+                Path(csv_path).write_text(signatories_csv(campaign), encoding="utf-8")
+                click.echo(f"wrote {csv_path}")
+            if xlsx_path:
+                Path(xlsx_path).write_bytes(signatories_xlsx(campaign))
+                click.echo(f"wrote {xlsx_path}")
         if pdf_path:
             with click.progressbar(length=1, label="Rendering the signed PDF") as bar:
                 rendered = ready_pdf(campaign, target)
@@ -120,6 +135,22 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate
     except Invalid as exc:
         db.session.commit()  # keep the failed render, so the campaign page shows why
         raise click.ClickException(exc.reason) from exc
+
+
+def _export_full_list(campaign, csv_path, xlsx_path) -> None:
+    """Write the organisers' full list, each file recorded in the audit chain first."""
+    import getpass
+
+    from .services.exports import FULL_LIST_CONTENTS, full_list
+
+    actor = f"command line (flask export --full-list), system user {getpass.getuser()}"
+    for path, fmt in ((csv_path, "csv"), (xlsx_path, "xlsx")):
+        if path:
+            data = full_list(campaign, fmt, actor=actor)
+            db.session.commit()  # the audit entry is kept before the file is written
+            Path(path).write_bytes(data)
+            click.echo(f"wrote {path}: the full list, recorded in the audit log")
+    click.echo(f"It holds {FULL_LIST_CONTENTS}.")
 
 
 def _export_zip(campaign, path: Path, write_zip) -> None:

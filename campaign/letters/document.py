@@ -102,12 +102,40 @@ def merge_context(letter: dict) -> dict:
         },
         "today": _text(letter.get("today")),
         # Private supporters (and names held back until delivery) count, unlisted.
-        "signatory_count": len(signatories) + int(letter.get("unlisted_signatories") or 0),
+        "signatory_count": signatory_total(letter),
         "signatories": [
             {k: _text(s.get(k)) for k in ("organisation", "name", "title", "tier")}
             for s in signatories
         ],
     }
+
+
+def signatory_total(letter: dict) -> int:
+    """How many organisations the letter counts: those it names plus those it does not.
+
+    The merge field, the PDF's heading, its metadata and every stored count use this.
+    """
+    return len(letter.get("signatories") or []) + _unlisted(letter)
+
+
+def _unlisted(letter: dict) -> int:
+    value = letter.get("unlisted_signatories") or 0
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def signatory_note(letter: dict) -> str:
+    """The note under the signature list: the earlier-version mark, and who is not named."""
+    notes = (earlier_note(letter.get("signatories") or []), unnamed_note(_unlisted(letter)))
+    return " ".join(n for n in notes if n)
+
+
+def unnamed_note(unnamed: int) -> str:
+    """The line under a signature list for signatories counted but not named, or ""."""
+    if not unnamed:
+        return ""
+    orgs = "organisation" if unnamed == 1 else "organisations"
+    verb = "supports" if unnamed == 1 else "support"
+    return f"{unnamed} more {orgs} {verb} this letter without being named."
 
 
 def _earlier_version(signatory: dict) -> int | None:
@@ -266,10 +294,13 @@ def _letter_context(letter: dict) -> dict:
         version_label=_version_label(letter),
         groups=signatory_groups(signatories),
         earlier_mark=EARLIER_MARK,
-        earlier_note=earlier_note(signatories),
-        signatory_count=len(signatories),
+        # One note under the list: the earlier-version mark and who is counted unnamed.
+        earlier_note=signatory_note(letter),
+        signatory_count=signatory_total(letter),
         draft=bool(letter.get("draft")),
-        pdf_subject=_pdf_subject(campaign, target, letter.get("targets") or [], len(signatories)),
+        pdf_subject=_pdf_subject(
+            campaign, target, letter.get("targets") or [], signatory_total(letter)
+        ),
         keywords=_keywords(campaign),
         verification=_verification(letter.get("verification")),
     )

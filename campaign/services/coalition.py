@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import COALITION_ROLES, Campaign, CampaignMember, Partner, User
 from . import audit
 from .campaigns import member_role, require_editor
+from .roster import Roster, letter_roster
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,13 @@ def set_sharing(campaign: Campaign, user: User, share: bool) -> None:
     audit.record("partners.sharing_changed", campaign=campaign, user=user, shared=bool(share))
 
 
-def invited_by_tree(campaign: Campaign, access: PartnerAccess) -> list[dict]:
-    """Who brought whom: the lead and each co-lead, their partners, and forwarded links."""
+def invited_by_tree(
+    campaign: Campaign, access: PartnerAccess, hide: set[int] = frozenset()
+) -> list[dict]:
+    """Who brought whom: the lead and each co-lead, their partners, and forwarded links.
+
+    Partners whose ids are in `hide` are left out (private supporters, for staff).
+    """
     co_leads = db.session.scalars(
         select(User)
         .join(CampaignMember, CampaignMember.user_id == User.id)
@@ -93,7 +99,7 @@ def invited_by_tree(campaign: Campaign, access: PartnerAccess) -> list[dict]:
     ).all()
     by_adder: dict[int | None, list[Partner]] = {}
     co_lead_ids = {u.id for u in co_leads}
-    for partner in visible(access, list(partners)):
+    for partner in visible(access, [p for p in partners if p.id not in hide]):
         key = partner.added_by_id if partner.added_by_id in co_lead_ids else None
         by_adder.setdefault(key, []).append(partner)
     roots = [
@@ -102,12 +108,13 @@ def invited_by_tree(campaign: Campaign, access: PartnerAccess) -> list[dict]:
     roots += [
         {"who": u.email, "role": "co-lead", "partners": by_adder.get(u.id, [])} for u in co_leads
     ]
+    roster = letter_roster(campaign)
     for root in roots:
-        root["partners"] = [_node(p) for p in root["partners"]]
+        root["partners"] = [_node(p, roster) for p in root["partners"]]
     return [r for r in roots if r["partners"] or r["role"] == "co-lead" or access.organiser]
 
 
-def _node(partner: Partner) -> dict:
+def _node(partner: Partner, roster: Roster) -> dict:
     """A partner with the chain of people its link went to (forwards, newest last)."""
     chain = []
     for req in partner.requests:
@@ -116,7 +123,8 @@ def _node(partner: Partner) -> dict:
     req = partner.current_request
     return {
         "partner": partner,
-        "status": req.state if req else "not invited",
+        # "signed" only when the letter counts it: an earlier text's signer is awaiting.
+        "status": roster.partner_state(partner, req.state if req else "not invited"),
         "forwarded_to": chain,
     }
 

@@ -8,6 +8,7 @@ from ..extensions import db
 from ..models import Campaign, OutboundEmail, RenderedLetter
 from .export_runs import latest_run
 from .letters import latest_version, published_version
+from .roster import letter_roster
 
 
 def _latest_emails(campaign: Campaign, column) -> dict[int, OutboundEmail]:
@@ -43,12 +44,24 @@ def campaign_overview(campaign: Campaign) -> dict:
         .where(RenderedLetter.campaign_id == campaign.id, RenderedLetter.target_id.is_(None))
         .order_by(RenderedLetter.id.desc())
     )
+    roster = letter_roster(campaign)
     return {
         "published": published_version(campaign),
         "latest": latest_version(campaign),
         "partners": partners,
         "statuses": statuses,
-        "signed": statuses.get("signed", 0),
+        # On the letter, as the letter counts it (services/roster.py), not link states:
+        # a signer of an earlier text awaiting re-confirmation is not (yet) on it.
+        "signed": roster.count,
+        "awaiting": len(roster.awaiting),
+        "roster": roster,
+        # Each partner's status as every page shows it, from the same roster.
+        "states": {
+            p.id: roster.partner_state(
+                p, p.current_request.state if p.current_request else "not invited"
+            )
+            for p in partners
+        },
         "invitations": invitations,
         "letters": letters,
         "generic_pdf": generic_pdf,

@@ -86,6 +86,13 @@ def _groups(partners: list[Partner]) -> list[list[Partner]]:
     return list(groups.values())
 
 
+def _private_signer(partner: Partner) -> bool:
+    """Whether this partner's live signature is one its signer asked to keep private."""
+    req = partner.current_request
+    sig = req.signature if req else None
+    return sig is not None and sig.withdrawn_at is None and sig.visibility == "private"
+
+
 def _status(partner: Partner) -> str:
     req = partner.current_request
     return req.state if req else "not invited"
@@ -129,7 +136,11 @@ def _organisation(rows: list[Partner]) -> dict:
 
 def organisations(user: User, query: str = "") -> tuple[list[dict], int]:
     """The organisations this user has worked with (name order), filtered; and the total."""
-    found = [_organisation(rows) for rows in _groups(_partners(user))]
+    partners = _partners(user)
+    if not user.can_edit:
+        # Staff read, but are never told who supports a letter privately.
+        partners = [p for p in partners if not _private_signer(p)]
+    found = [_organisation(rows) for rows in _groups(partners)]
     needle = query.strip().casefold()
     if needle:
         found = [

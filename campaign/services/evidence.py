@@ -28,13 +28,13 @@ from ..models import (
     Campaign,
     IssuedDocument,
     Partner,
-    Signature,
     SignatureRequest,
     utcnow,
 )
 from .audit import head_sha256, verify_chain
 from .blobs import store_blob
 from .letters import published_version
+from .roster import letter_roster
 
 CODE_LENGTH = 10
 #: Crockford-like: base32 without the letters people misread; codes are matched upper-case.
@@ -130,19 +130,15 @@ def _method(request: SignatureRequest, partner: Partner) -> str:
 def certificate_data(campaign: Campaign) -> dict:
     """Everything the audit certificate prints, as plain data."""
     version = published_version(campaign)
-    rows = db.session.execute(
-        select(Signature, SignatureRequest, Partner)
-        .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
-        .join(Partner, SignatureRequest.partner_id == Partner.id)
-        .where(
-            Signature.campaign_id == campaign.id,
-            Signature.withdrawn_at.is_(None),
-            SignatureRequest.status == "signed",
-        )
-        .order_by(Signature.signed_at, Signature.id)
-    ).all()
+    # Every live signature, counted on the letter or awaiting re-confirmation: the roster's.
+    roster = letter_roster(campaign)
+    entries = sorted(
+        (*roster.entries, *roster.awaiting),
+        key=lambda e: (e.signature.signed_at, e.signature.id),
+    )
     signatures = []
-    for sig, request, partner in rows:
+    for entry in entries:
+        sig, request, partner = entry.signature, entry.signature.request, entry.partner
         history = [
             {
                 "how": h.how,
@@ -154,9 +150,7 @@ def certificate_data(campaign: Campaign) -> dict:
         ]
         # The certificate may be shared like the letter: a signer who chose not to be
         # named (or not before delivery) is counted and evidenced here, but not named.
-        hidden = sig.visibility == "private" or (
-            sig.visibility == "after_delivery" and campaign.status != "delivered"
-        )
+        hidden = not entry.named
         signatures.append(
             {
                 "organisation": "Not named (the signer's choice)" if hidden else sig.organisation,

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from ..extensions import db
+from ..letters.document import signatory_total
 from ..models import Blob, Campaign, EmailEvent, OutboundEmail, RenderedLetter, Target
 from .exports import neutralise
 from .letters import published_version
@@ -247,7 +248,9 @@ def delivery_preview(campaign: Campaign) -> list[dict]:
         row = {"target": target, "pages": None, "signatories": None, "rendered": False}
         if version is not None:
             data = pdf_data(campaign, version, target)
-            row["signatories"] = len(data["signatories"])
+            # The letter's own count (named and unnamed), as its heading prints it.
+            row["signatories"] = signatory_total(data)
+            row["named"] = len(data["signatories"])
             rendered = db.session.scalar(
                 select(RenderedLetter)
                 .where(

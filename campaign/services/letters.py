@@ -14,15 +14,14 @@ from ..models import (
     Campaign,
     LetterRevision,
     LetterVersion,
-    Partner,
     Signature,
-    SignatureRequest,
     Target,
     utcnow,
 )
 from . import audit, reconsent
 from .campaigns import require_editor
 from .letterhead import look_of
+from .roster import letter_roster
 
 MAX_SUBJECT = 300
 
@@ -168,19 +167,11 @@ def restore(campaign: Campaign, user, number: int) -> LetterVersion:
 def active_signatures(campaign: Campaign) -> list[Signature]:
     """Live signatures, on any version: not withdrawn, from links that were not revoked.
 
-    Which of them the letter lists depends on the version each counts for (_signatories).
+    Which of them the letter counts and names is the roster's rule (services/roster.py).
     """
-    stmt = (
-        select(Signature)
-        .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
-        .where(
-            Signature.campaign_id == campaign.id,
-            Signature.withdrawn_at.is_(None),
-            SignatureRequest.status == "signed",
-        )
-        .order_by(Signature.organisation)
-    )
-    return list(db.session.scalars(stmt))
+    roster = letter_roster(campaign)
+    live = [e.signature for e in (*roster.entries, *roster.awaiting)]
+    return sorted(live, key=lambda sig: (sig.organisation, sig.id))
 
 
 def target_dict(target: Target) -> dict:
@@ -201,50 +192,30 @@ def signatory_dicts(campaign: Campaign) -> list[dict]:
 
 
 def _signatories(campaign: Campaign) -> tuple[list[dict], int]:
-    """The signatures to list, and how many more count without being listed.
+    """The signatures the letter names, and how many more it counts without naming.
 
-    Only signatures for the published version count: a signer of an earlier text is
-    left out until they re-confirm, unless the organisers chose to list such signers
-    (each then carries "earlier_version", the version they last agreed to). Draft
-    previews use the same rule, so they show the letter as it stands now.
-    "Support privately" is counted but never listed; "after delivery" is listed only in
-    copies made once the letter is delivered (delivery renders after the status changes).
+    Both come from the one roster (services/roster.py): signers of an earlier text are
+    left out until they re-confirm unless the organisers chose to list them (each then
+    carries "earlier_version"); "support privately" is counted but never named; "after
+    delivery" is named only in copies made once the letter is delivered (delivery renders
+    after the status changes). Draft previews use the same rule.
     """
-    current = published_version(campaign)
-    rows = db.session.execute(
-        select(Signature, Partner.tier, Partner.coalition_role, LetterVersion.number)
-        .join(SignatureRequest, Signature.request_id == SignatureRequest.id)
-        .join(Partner, SignatureRequest.partner_id == Partner.id)
-        .join(LetterVersion, Signature.letter_version_id == LetterVersion.id)
-        .where(
-            Signature.campaign_id == campaign.id,
-            Signature.withdrawn_at.is_(None),
-            SignatureRequest.status == "signed",
-        )
-    )
-    delivered = campaign.status == "delivered"
-    listed, unlisted = [], 0
-    for sig, tier, role, number in rows:
-        earlier = current is not None and sig.letter_version_id != current.id
-        if earlier and not campaign.list_earlier_signers:
-            continue
-        if sig.visibility == "private" or (sig.visibility == "after_delivery" and not delivered):
-            unlisted += 1
-            continue
-        listed.append(
-            {
-                "organisation": sig.organisation,
-                "name": sig.signer_name,
-                "title": sig.signer_title,
-                "tier": tier,
-                "role": role,
-                "logo_sha256": sig.logo_sha256,
-                "signature_sha256": sig.signature_image_sha256,
-                "signature_typed": sig.signature_typed,
-                "earlier_version": number if earlier else None,
-            }
-        )
-    return listed, unlisted
+    roster = letter_roster(campaign)
+    listed = [
+        {
+            "organisation": e.signature.organisation,
+            "name": e.signature.signer_name,
+            "title": e.signature.signer_title,
+            "tier": e.partner.tier,
+            "role": e.partner.coalition_role,
+            "logo_sha256": e.signature.logo_sha256,
+            "signature_sha256": e.signature.signature_image_sha256,
+            "signature_typed": e.signature.signature_typed,
+            "earlier_version": e.version_number if e.earlier else None,
+        }
+        for e in roster.named
+    ]
+    return listed, roster.unnamed
 
 
 def letter_data(

@@ -25,6 +25,7 @@ from . import audit
 from . import letters as letter_service
 from .diffs import changed_paragraphs, compare_versions, diff_html, plain_text, word_diff
 from .partners import link_token, signing_url
+from .roster import letter_roster
 
 #: Request statuses whose signature a signer may still re-confirm (public sign-ups may
 #: be awaiting confirmation or review and still hold a signature on an earlier text).
@@ -222,3 +223,27 @@ def publish_recipients(campaign: Campaign) -> list[Signature]:
         return []
     # Nobody can have signed the unpublished draft, so every live signature is asked.
     return letter_service.active_signatures(campaign)
+
+
+def publish_effect(campaign: Campaign) -> dict | None:
+    """How publishing the draft changes the count on the letter (for its dry run), or None.
+
+    Publishing leaves every live signature on an earlier text: the letter then counts
+    them only if the campaign lists earlier signers, otherwise none until they re-confirm.
+    """
+    if not publish_recipients(campaign):
+        return None
+    roster = letter_roster(campaign)
+    before = roster.count
+    after = before if campaign.list_earlier_signers else 0
+    return {
+        "before": before,
+        "after": after,
+        "earlier_listed": bool(campaign.list_earlier_signers),
+        "summary": f"{before} \u2192 {after}"
+        + (
+            " (earlier signers stay listed, marked, until they re-confirm)"
+            if campaign.list_earlier_signers
+            else " until they re-confirm"
+        ),
+    }

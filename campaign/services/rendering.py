@@ -15,7 +15,7 @@ from .. import jobs
 from ..errors import Invalid
 from ..extensions import db
 from ..letters import chunked
-from ..letters.document import letter_html
+from ..letters.document import letter_html, signatory_total
 from ..letters.pdf import html_to_pdf
 from ..letters.seal import seal
 from ..models import Campaign, LetterVersion, RenderedLetter, Target, utcnow
@@ -72,7 +72,7 @@ def request_render(
         target_id=target.id if target else None,
         letter_version_id=version.id,
         inputs_sha256=key,
-        signatory_count=len(data["signatories"]),
+        signatory_count=signatory_total(data),
     )
     db.session.add(rendered)
     db.session.flush()
@@ -228,12 +228,12 @@ def _finish(copy: _Copy, pdf: bytes | None = None, error: str = "") -> None:
             code=copy.code,
             kind="letter",
             version=copy.version,
-            signatory_count=len(copy.data["signatories"]),
+            signatory_count=signatory_total(copy.data),
             target=copy.target,
         )
         # The data may have moved on since the request; record what was really rendered.
         rendered.inputs_sha256 = inputs_sha256(copy.data)
-        rendered.signatory_count = len(copy.data["signatories"])
+        rendered.signatory_count = signatory_total(copy.data)
         rendered.letter_version_id = copy.version.id
     rendered.finished_at = utcnow()
     db.session.flush()

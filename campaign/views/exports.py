@@ -14,16 +14,23 @@ from flask import (
 from flask_login import current_user, login_required
 
 from .. import jobs
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..models import Blob
-from ..services.campaigns import get_target
+from ..services.campaigns import get_target, require_organiser
 from ..services.evidence import certificate_pdf, current_certificate
 from ..services.export_bundle import certificate_name, zip_name
 from ..services.export_runs import expires_at, get_run, start_export
-from ..services.exports import XLSX_MIME, signatories_csv, signatories_xlsx
+from ..services.exports import (
+    FULL_LIST_CONTENTS,
+    XLSX_MIME,
+    full_list,
+    signatories_csv,
+    signatories_xlsx,
+)
 from ..services.rendering import request_render
+from ..services.roster import letter_roster
 from .helpers import campaign_or_404
 
 bp = Blueprint("exports", __name__)
@@ -112,6 +119,55 @@ def xlsx(slug):
         signatories_xlsx(campaign),
         mimetype=XLSX_MIME,
         headers={"Content-Disposition": f'attachment; filename="{campaign.slug}-signatories.xlsx"'},
+    )
+
+
+def _organiser_or_403(campaign) -> None:
+    """The full list is for the campaign's organisers only: staff and co-leads get 403."""
+    try:
+        require_organiser(current_user, campaign)
+    except Conflict:
+        abort(403)
+
+
+@bp.get("/c/<slug>/signatories/full")
+@login_required
+def full_list_page(slug):
+    """What the organisers' full list holds, and the audited button that downloads it."""
+    campaign = campaign_or_404(slug)
+    _organiser_or_403(campaign)
+    return render_template(
+        "exports/full_list.html",
+        campaign=campaign,
+        roster=letter_roster(campaign),
+        contents=FULL_LIST_CONTENTS,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/c/<slug>/signatories/full")
+@login_required
+def full_list_download(slug):
+    """The full list, recorded in the campaign's audit chain before it is sent."""
+    campaign = campaign_or_404(slug)
+    _organiser_or_403(campaign)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; press the button again.", "error")
+        return redirect(url_for("exports.full_list_page", slug=slug))
+    fmt = request.form.get("format", "csv")
+    try:
+        data = full_list(campaign, fmt, user=current_user)
+    except Invalid as exc:
+        flash(f"{exc.field}: {exc.reason}", "error")
+        return redirect(url_for("exports.full_list_page", slug=slug))
+    # The audit entry is kept before the file leaves.
+    db.session.commit()
+    mimetype = "text/csv" if fmt == "csv" else XLSX_MIME
+    name = f"{campaign.slug}-signatories-full.{fmt}"
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

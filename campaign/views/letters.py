@@ -65,6 +65,7 @@ def _studio(campaign, form, latest, status=200):
             latest=latest,
             confirm=ConfirmForm(),
             reconsent_to=reconsent.publish_recipients(campaign),
+            publish_effect=reconsent.publish_effect(campaign),
         ),
         status,
     )
@@ -190,13 +191,18 @@ def publish(slug):
     campaign = campaign_or_404(slug)
     editor_required()
     if ConfirmForm().validate_on_submit():
+        effect = reconsent.publish_effect(campaign)
         try:
             version = service.publish(campaign, current_user)
         except (Conflict, Invalid) as exc:
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"Version {version.number} is published and open for signatures.", "success")
+            change = f" Signatories on the letter: {effect['summary']}." if effect else ""
+            flash(
+                f"Version {version.number} is published and open for signatures.{change}",
+                "success",
+            )
             return redirect(url_for("campaigns.show", slug=slug))
     return redirect(url_for("letters.edit", slug=slug))
 

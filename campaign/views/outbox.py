@@ -18,7 +18,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..errors import Conflict, NotFound
@@ -27,6 +27,7 @@ from ..forms import ConfirmForm
 from ..mail.masking import mask_links, safe_html
 from ..mail.outbox import retry as retry_email
 from ..models import Blob, OutboundEmail
+from ..services.roster import letter_roster
 from .helpers import campaign_or_404, editor_required
 
 bp = Blueprint("outbox", __name__)
@@ -63,6 +64,13 @@ KINDS = {
 PER_PAGE = 100
 
 
+def _private_for_staff(campaign) -> set[int]:
+    """Partners staff must not see named: those whose signature is private (roster.py)."""
+    if current_user.can_edit:
+        return set()
+    return letter_roster(campaign).private_partner_ids()
+
+
 @bp.get("/c/<slug>/outbox")
 @login_required
 def index(slug):
@@ -72,6 +80,11 @@ def index(slug):
     stmt = select(OutboundEmail).where(OutboundEmail.campaign_id == campaign.id)
     if kind:
         stmt = stmt.where(OutboundEmail.kind == kind)
+    hidden = _private_for_staff(campaign)
+    if hidden:
+        stmt = stmt.where(
+            OutboundEmail.partner_id.is_(None) | OutboundEmail.partner_id.not_in(hidden)
+        )
     page = db.paginate(
         stmt.order_by(OutboundEmail.id.desc()),
         page=request.args.get("page", 1, type=int),
@@ -100,6 +113,8 @@ def _email_or_404(campaign, email_id: int) -> OutboundEmail:
     """An email of this campaign; another campaign's email is a 404 like a missing one."""
     email = db.session.get(OutboundEmail, email_id)
     if email is None or email.campaign_id != campaign.id:
+        abort(404)
+    if email.partner_id in _private_for_staff(campaign):
         abort(404)
     return email
 

@@ -44,6 +44,7 @@ def _owned_partner(campaign, access, partner_id):
 def partners_page(campaign, access, *, form=None, import_form=None, reminder_form=None, status=200):
     """The partner list page, with the add and import forms (errors shown on them)."""
     overview = campaign_overview(campaign)
+    roster = overview["roster"]
     if not access.sees_all:
         # A co-lead's view: their own network only, counted on its own.
         mine = coalition.visible(access, overview["partners"])
@@ -51,7 +52,12 @@ def partners_page(campaign, access, *, form=None, import_form=None, reminder_for
         overview["statuses"] = Counter(
             p.current_request.state if p.current_request else "not invited" for p in mine
         )
-        overview["signed"] = overview["statuses"].get("signed", 0)
+        ids = {p.id for p in mine}
+        overview["signed"] = sum(e.partner.id in ids for e in roster.entries)
+    # Staff read and export, but organisations that support privately are not named to
+    # them: such rows are left out here and counted instead.
+    hidden = roster.private_partner_ids() if not current_user.can_edit else set()
+    overview["partners"] = [p for p in overview["partners"] if p.id not in hidden]
     flags = find_flags(
         [(p.id, service.partner_entry(p)) for p in overview["partners"]], existing=[]
     )
@@ -67,7 +73,8 @@ def partners_page(campaign, access, *, form=None, import_form=None, reminder_for
         columns=COLUMNS,
         uninvited=[p for p in service.uninvited(campaign) if access.owns(p)],
         access=access,
-        tree=coalition.invited_by_tree(campaign, access),
+        tree=coalition.invited_by_tree(campaign, access, hide=hidden),
+        private_hidden=len(hidden),
         confirm=ConfirmForm(),
     ), status
 

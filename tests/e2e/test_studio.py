@@ -144,6 +144,10 @@ def test_revising_a_signed_letter_collects_a_reconfirmation_in_the_browser(
     expect(page.locator(".reconsent-note")).to_contain_text(
         "1 organisation signed an earlier version; publishing asks it to re-confirm."
     )
+    # Publishing warns first how the count on the letter changes (issue 11, A4).
+    expect(page.locator(".publish-effect")).to_contain_text(
+        "Signatories on the letter: 1 → 0 until they re-confirm."
+    )
     page.click("button:has-text('Publish version 2')")
     expect(page.locator("body")).to_contain_text("Version 2 is published")
 

@@ -145,10 +145,10 @@ def test_deliver_page_previews_each_copy_with_addresses_and_tracking(client, app
     page = client.get(f"/c/{c.slug}/deliver").get_data(as_text=True)
     assert "ceo@argus.example" in page and "office@argus.example" in page
     assert "Open tracking is <strong>off</strong>" in page
-    assert "1 signatory listed" in page and "not rendered yet" in page
+    assert "1 signatory on the letter" in page and "not rendered yet" in page
     assert page.index("Open tracking") > page.index("office@argus.example")
 
     # Once the copy has been looked at, its page count is shown too.
     assert client.get(f"/c/{c.slug}/letter.pdf?target={target.id}").status_code == 200
     page = client.get(f"/c/{c.slug}/deliver").get_data(as_text=True)
-    assert "1 page · 1 signatory listed" in page and "not rendered yet" not in page
+    assert "1 page · 1 signatory on the letter" in page and "not rendered yet" not in page

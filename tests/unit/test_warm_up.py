@@ -23,7 +23,9 @@ def test_sample_letter_prints_everything_a_letter_has():
         assert part in html, part
     reader = PdfReader(BytesIO(render_in_child(html, images, 0, True)))
     text = "".join(page.extract_text() for page in reader.pages)
-    assert "Signatories (40)" in text
+    # 40 named and one counted unnamed: the heading gives the letter's one count.
+    assert "Signatories (41)" in text
+    assert "1 more organisation supports this letter without being named." in " ".join(text.split())
     assert "Organisation 39 für Bürgerrechte" in text
     assert f"Page 1 of {len(reader.pages)}" in text
 
