@@ -4,7 +4,9 @@ Organisers write letters in Jinja+Markdown; partners' names and titles are merge
 Neither is trusted, so a template may only read the merge fields (checks.py refuses
 everything else before it runs), and each render has caps on template size, loop
 iterations, string building, output size and time (the app settings TEMPLATE_MAX_BYTES,
-TEMPLATE_MAX_OUTPUT and TEMPLATE_MAX_SECONDS).
+TEMPLATE_MAX_OUTPUT and TEMPLATE_MAX_SECONDS). Every filter, test and method call goes
+through the render's budget (budget.py), which weighs what it is given and what it
+returns, so no construct builds more than the caps allow or prints a Python object.
 """
 
 import functools

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import Workbook
 
 from campaign.errors import Invalid
-from campaign.services import partner_import
+from campaign.services import partner_import, sheets
 from tests import factories as f
 from tests.functional.test_partners import _upload
 
@@ -175,7 +175,7 @@ def test_a_dimension_of_16384_columns_is_not_padded_into_every_row():
 def test_a_real_sheet_over_the_limit_names_the_limit():
     book = Workbook()
     book.active.append(["Organisation", "Email"])
-    for n in range(partner_import.MAX_ROWS + 1):
+    for n in range(sheets.MAX_ROWS + 1):
         book.active.append([f"Org {n}", f"org{n}@example.net"])
     out = io.BytesIO()
     book.save(out)
