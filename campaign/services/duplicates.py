@@ -50,6 +50,7 @@ class Flag:
     same_email: bool = False
 
 
+@functools.lru_cache(maxsize=20_000)
 def normalise_name(name: str) -> str:
     """Lower-case, accent-free, punctuation-free name without legal suffixes."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
@@ -114,15 +115,21 @@ class _Site:
     page: str  #: first path segment of a website ("" for an email or a bare site)
 
 
-def _sites(entry: dict) -> list[_Site]:
+def _sites(entry: dict) -> tuple[_Site, ...]:
+    return _sites_of(entry.get("website") or "", entry.get("contact_email") or "")
+
+
+# An import compares each row with up to 40 others: parse each address once.
+@functools.lru_cache(maxsize=20_000)
+def _sites_of(website: str, email: str) -> tuple[_Site, ...]:
     sites = []
-    host, page = _split_url(entry.get("website", ""))
+    host, page = _split_url(website)
     if host:
         sites.append(_Site(_registered(host), host, page))
-    mail = _host((entry.get("contact_email") or "").rpartition("@")[2])
+    mail = _host(email.rpartition("@")[2])
     if mail and not is_free_mail(mail):
         sites.append(_Site(_registered(mail), mail, ""))
-    return [s for s in sites if s.domain and not is_reserved(s.domain)]
+    return tuple(s for s in sites if s.domain and not is_reserved(s.domain))
 
 
 def _domains(entry: dict) -> set[str]:
