@@ -28,6 +28,7 @@ FIELDS: dict[str, str] = {
 MAX_LITERAL_ITEMS = 500
 LOOP_FILTER = "_counted_loop"
 CONCAT_FILTER = "_capped_concat"
+SLICE_FILTER = "_capped_slice"
 PLAIN_TYPES = (str, int, float, bool, type(None))
 
 OBJECTS = {
@@ -225,7 +226,18 @@ def _check_call(node) -> None:
 
 
 class Harden(NodeTransformer):
-    """Count every loop iteration and cap every ~ concatenation."""
+    """Count every loop iteration and cap every ~ concatenation and slice."""
+
+    def visit_Getitem(self, node):  # noqa: D102 - NodeTransformer's hook
+        self.generic_visit(node)
+        if not isinstance(node.arg, nodes.Slice):
+            return node
+        # Jinja compiles x[a:b] to a bare Python slice, past the sandbox: a copy of any size.
+        bounds = [
+            part if part is not None else nodes.Const(None)
+            for part in (node.arg.start, node.arg.stop, node.arg.step)
+        ]
+        return nodes.Filter(node.node, SLICE_FILTER, bounds, [], None, None, lineno=node.lineno)
 
     def visit_For(self, node):  # noqa: D102 - NodeTransformer's hook
         self.generic_visit(node)

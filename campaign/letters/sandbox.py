@@ -28,6 +28,7 @@ from .checks import (
     FIELDS,
     LOOP_FILTER,
     REMOVED_FILTERS,
+    SLICE_FILTER,
     Harden,
     Problem,
     check_plain,
@@ -114,6 +115,13 @@ def _capped_concat(context, parts):
     return markup_join(parts) if context.eval_ctx.autoescape else str_join(parts)
 
 
+def _capped_slice(value, start, stop, step):
+    # A slice copies: charged like any list or text a template builds.
+    result = value[start:stop:step]
+    budget.current().produced(result)
+    return result
+
+
 @pass_eval_context
 def _finalize(_eval_ctx, value):
     # Merged values are plain text: Markdown in a partner's organisation name must not
@@ -168,6 +176,7 @@ class LetterEnvironment(ImmutableSandboxedEnvironment):
         self.tests = {name: self._guard(name, False) for name in self.tests}
         self.filters[LOOP_FILTER] = _counted_loop
         self.filters[CONCAT_FILTER] = _capped_concat
+        self.filters[SLICE_FILTER] = _capped_slice
         # lipsum, cycler, joiner and namespace are not needed; namespace() would let a
         # loop accumulate text across iterations.
         self.globals.clear()

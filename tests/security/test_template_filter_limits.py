@@ -46,6 +46,12 @@ FILTER_CHAINS = {
     "dictsort of a big dict": "{{ {'a': ('x' * 100000)|list}|dictsort|string|length }}",
     "split into many items": "{{ (' ' * 100000).split(' ')|string|length }}",
     "unique then string": "{{ range(10000)|list|unique|list|string|list|string }}",
+    # 500 slices of a 100,000-item list would hold 50 million references (400 MB).
+    "many slices": (
+        "{% set a = ('x' * 100000)|list %}{% set b = ["
+        + ", ".join(f"a[{n}:]" for n in range(1, 400))
+        + "] %}{{ b|length }}"
+    ),
 }
 LEAK = re.compile(r"<(function|built-in|bound|method|generator)\b|object at 0x|Traceback")
 
