@@ -121,3 +121,13 @@ def test_signing_with_a_formula_name_asks_to_confirm(client, app):
     # An ordinary name needs no confirmation.
     token = f.invited(c, u, f.partner(c, u, name="Riverside Collective", email="r@river.org"))
     assert _sign(client, token, organisation="Riverside Collective").status_code == 302
+
+
+def test_name_columns_are_matched_however_they_are_spelled():
+    from campaign.services.partner_import import guess_mapping
+
+    for header in ("Name", "NAME ", "Org. Name", "Name of organization", "Organization/Name"):
+        assert guess_mapping([header, "E-mail"])["organisation"] == 0, header
+    # Beside an organisation column, "Name" is the contact person's.
+    mapping = guess_mapping(["Organisation", "Name", "Email"])
+    assert (mapping["organisation"], mapping["contact_name"]) == (0, 1)
