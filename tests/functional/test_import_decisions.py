@@ -131,3 +131,19 @@ def test_name_columns_are_matched_however_they_are_spelled():
     # Beside an organisation column, "Name" is the contact person's.
     mapping = guess_mapping(["Organisation", "Name", "Email"])
     assert (mapping["organisation"], mapping["contact_name"]) == (0, 1)
+
+
+def test_public_sign_up_with_a_formula_name_asks_to_confirm(client, app):
+    from tests.functional.test_public_signing import _ask, _enable
+
+    u = f.user()
+    c = f.published(u)
+    token = _enable(c, u)
+    resp = _ask(client, token, organisation="=cmd|' /C calc'!A0")
+    assert resp.status_code == 400
+    body = resp.get_data(as_text=True)
+    assert "which spreadsheets read as a formula" in body
+    assert "Print the name exactly as written" in body
+    assert db.session.scalar(db.select(db.func.count(Partner.id))) == 0
+    resp = _ask(client, token, organisation="+Plus Collective", confirm_organisation="y")
+    assert resp.status_code == 200 and "Check your email" in resp.get_data(as_text=True)
