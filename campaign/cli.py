@@ -259,7 +259,11 @@ def partners_cli():
 @partners_cli.command("import")
 @click.argument("slug")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--skip-duplicates", is_flag=True, help="Leave out rows that look like duplicates.")
+@click.option(
+    "--skip-duplicates",
+    is_flag=True,
+    help="Leave out likely duplicates (same name, address or own domain); related rows stay.",
+)
 @click.option("--as", "as_email", required=True, help="Email of the organiser doing the import.")
 def partners_import(slug, file, skip_duplicates, as_email):
     """Import partners into campaign SLUG from a CSV or XLSX FILE: all rows, or none."""
@@ -285,7 +289,9 @@ def partners_import(slug, file, skip_duplicates, as_email):
             )
         for flag in preview.flags:
             click.echo(f"line {flag.key}: {flag.kind} of {flag.other} ({flag.reason})")
-        added = importer.commit_preview(campaign, user, preview, skip_flagged=skip_duplicates)
+        for line, warning in preview.warnings.items():
+            click.echo(f"line {line}: {warning}")
+        done = importer.commit_preview(campaign, user, preview, skip_flagged=skip_duplicates)
     except importer.ImportRejected as exc:
         for error in exc.errors:
             click.echo(f"line {error.line}: {error.reason}", err=True)
@@ -293,7 +299,8 @@ def partners_import(slug, file, skip_duplicates, as_email):
     except Invalid as exc:
         raise click.ClickException(f"{exc.field}: {exc.reason}") from exc
     db.session.commit()
-    click.echo(f"imported {len(added)} partners into {slug}")
+    skipped = f", skipped {done.skipped}" if done.skipped else ""
+    click.echo(f"imported {len(done.added)} partners into {slug}{skipped}")
 
 
 @click.command("tick")

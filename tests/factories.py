@@ -133,6 +133,8 @@ def sign(c, owner, p, token=None, **fields):
         "signer_name": f"Signer of {p.organisation}",
         "signer_email": p.contact_email,
         "authorised": True,
+        # A signer whose name starts with = + - @ has confirmed it (services/org_names.py).
+        "confirm_organisation": True,
         **fields,
     }
     signing.sign(

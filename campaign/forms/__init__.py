@@ -163,6 +163,8 @@ class SignForm(Form):
     #: Optional; its label is the campaign's exact consent wording, set by the view.
     contact_consent = BooleanField("Contact consent")
     wants_updates = BooleanField("Tell us when a target replies, and about follow-ups")
+    #: Asked only for a name starting with = + - or @ (see services/org_names.py).
+    confirm_organisation = BooleanField("Print the name exactly as written")
     visibility = RadioField(
         "How should your organisation appear?",
         choices=[

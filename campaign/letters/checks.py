@@ -28,6 +28,7 @@ FIELDS: dict[str, str] = {
 MAX_LITERAL_ITEMS = 500
 LOOP_FILTER = "_counted_loop"
 CONCAT_FILTER = "_capped_concat"
+SLICE_FILTER = "_capped_slice"
 PLAIN_TYPES = (str, int, float, bool, type(None))
 
 OBJECTS = {
@@ -75,6 +76,13 @@ _WHY = {
     "{% set %}...{% endset %}": "use {% set name = value %} instead",
     "{% autoescape %}": "escaping cannot be switched off in letters",
 }
+#: Names of methods of the values letters hold. Such a name not followed by () would
+#: print the method itself (`<function str.format at 0x...>`), never a merge value.
+_FIELD_NAMES = frozenset(name for names in OBJECTS.values() for name in names)
+PYTHON_METHODS = (
+    frozenset(name for kind in (str, dict, list) for name in dir(kind) if not name.startswith("_"))
+    - _FIELD_NAMES
+)
 _ATTRIBUTE_FILTERS = frozenset(
     "map select reject selectattr rejectattr groupby sort unique min max dictsort".split()
 )
@@ -118,6 +126,27 @@ def _check_field(node, kind: str | None, attr: str) -> None:
         _fail(node, "signatories is a list: use {% for s in signatories %}{{ s.organisation }}")
 
 
+def _dotted(node) -> str:
+    """How the template spells a field access, e.g. target.name.format."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        return f"{_dotted(node.node)}.{node.attr}"
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        return f"{_dotted(node.node)}[{node.arg.value!r}]"
+    return "this value"
+
+
+def _check_method(node, attr: str, called: bool) -> None:
+    if called or attr not in PYTHON_METHODS:
+        return
+    spelled = _dotted(node)
+    if attr in METHOD_NAMES:
+        _fail(node, f"{spelled} is a method, not text: write {spelled}() to use it")
+    fields = ", ".join(FIELDS)
+    _fail(node, f"{spelled} is not a merge field; the fields are: {fields}")
+
+
 def check_tree(tree: nodes.Template, filters, tests) -> None:
     """Refuse unknown fields and every construct outside the letter language.
 
@@ -127,6 +156,7 @@ def check_tree(tree: nodes.Template, filters, tests) -> None:
     known = TOP_LEVEL | assigned | {"loop", "range"}
     kinds = {"target": "target", "campaign": "campaign", "signatories": "signatories"}
     kinds["loop"] = "loop"
+    callees = {id(call.node) for call in tree.find_all(nodes.Call)}
     for node in _walk(tree):
         for kind, tag in _FORBIDDEN_TAGS:
             if isinstance(node, kind):
@@ -144,9 +174,11 @@ def check_tree(tree: nodes.Template, filters, tests) -> None:
             _fail(node, f"'{node.name}' is not a merge field; the fields are: {fields}")
         elif isinstance(node, nodes.Getattr):
             _check_field(node, _kind(node.node, kinds), node.attr)
+            _check_method(node, node.attr, id(node) in callees)
         elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
             if isinstance(node.arg.value, str):
                 _check_field(node, _kind(node.node, kinds), node.arg.value)
+                _check_method(node, node.arg.value, id(node) in callees)
         elif isinstance(node, (nodes.Filter, nodes.Test)):
             _check_filter(node, filters, tests)
         elif isinstance(node, nodes.Call):
@@ -194,7 +226,18 @@ def _check_call(node) -> None:
 
 
 class Harden(NodeTransformer):
-    """Count every loop iteration and cap every ~ concatenation."""
+    """Count every loop iteration and cap every ~ concatenation and slice."""
+
+    def visit_Getitem(self, node):  # noqa: D102 - NodeTransformer's hook
+        self.generic_visit(node)
+        if not isinstance(node.arg, nodes.Slice):
+            return node
+        # Jinja compiles x[a:b] to a bare Python slice, past the sandbox: a copy of any size.
+        bounds = [
+            part if part is not None else nodes.Const(None)
+            for part in (node.arg.start, node.arg.stop, node.arg.step)
+        ]
+        return nodes.Filter(node.node, SLICE_FILTER, bounds, [], None, None, lineno=node.lineno)
 
     def visit_For(self, node):  # noqa: D102 - NodeTransformer's hook
         self.generic_visit(node)

@@ -29,6 +29,7 @@ from .blobs import store_logo
 from .campaigns import require_editor
 from .duplicates import email_domain, site_domain
 from .letters import published_version
+from .org_names import check_signing_name
 from .partners import clean_partner_fields, issue_link, normalise_email, signing_url
 from .signing import DECLARATION, consent_text
 from .signup_mail import may_mail
@@ -103,6 +104,7 @@ def submit(
         raise Invalid("letter", "the letter was updated while you were reading; please re-read it")
     if not form.get("authorised"):
         raise Invalid("authorised", "tick the box to confirm you may sign for the organisation")
+    check_signing_name(form.get("organisation") or "", bool(form.get("confirm_organisation")))
     email = normalise_email(form.get("signer_email") or "", field="signer_email")
     fields = clean_partner_fields(
         {

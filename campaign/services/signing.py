@@ -17,6 +17,7 @@ from ..models import (
 from . import audit, personal_signature
 from .blobs import store_logo
 from .letters import published_version
+from .org_names import check_signing_name
 from .partners import hash_token, issue_link, normalise_email, signing_url
 
 DECLARATION = "I am authorised to sign on behalf of this organisation."
@@ -143,6 +144,7 @@ def sign(
         raise Invalid("letter", "the letter was updated while you were reading; please re-read it")
     if not form.get("authorised"):
         raise Invalid("authorised", "tick the box to confirm you may sign for the organisation")
+    check_signing_name(form.get("organisation") or "", bool(form.get("confirm_organisation")))
     email = normalise_email(form.get("signer_email") or "", field="signer_email")
     max_bytes = current_app.config["LOGO_MAX_BYTES"]
     logo_sha = store_logo(logo, max_bytes=max_bytes).sha256 if logo else None

@@ -22,6 +22,15 @@ def _mapping_from_form(sheet) -> dict:
     return mapping
 
 
+def _choices_from_form() -> dict[int, str]:
+    """The organiser's answer for each flagged row (skip, import or merge), by line."""
+    return {
+        int(key.removeprefix("choice_")): value
+        for key, value in request.form.items()
+        if key.startswith("choice_") and key.removeprefix("choice_").isdigit()
+    }
+
+
 def _posted_sheet(campaign):
     """The sheet carried by a preview form, or None (with a message) if it is unusable."""
     if not ConfirmForm().validate_on_submit():
@@ -47,6 +56,7 @@ def _preview_page(campaign, sheet, mapping, *, status=200, problem=None):
         mapping=mapping,
         columns=service.COLUMNS,
         required=service.REQUIRED,
+        choices=service.CHOICES,
         preview=preview,
         problem=problem,
         form=ConfirmForm(formdata=None),
@@ -92,9 +102,7 @@ def confirm(slug):
     mapping = _mapping_from_form(sheet)
     try:
         preview = service.build_preview(campaign, sheet, mapping)
-        added = service.commit_preview(
-            campaign, current_user, preview, skip_flagged=bool(request.form.get("skip_flagged"))
-        )
+        done = service.commit_preview(campaign, current_user, preview, choices=_choices_from_form())
     except service.ImportRejected:
         return _preview_page(
             campaign,
@@ -106,10 +114,10 @@ def confirm(slug):
     except Invalid as exc:
         return _preview_page(campaign, sheet, mapping, status=400, problem=exc.reason)
     db.session.commit()
-    skipped = len(preview.rows) - len(added)
     flash(
-        f"Imported {len(added)} partners"
-        + (f" and skipped {skipped} likely duplicates" if skipped else "")
+        f"Imported {len(done.added)} partners"
+        + (f", updated {len(done.updated)} already on the list" if done.updated else "")
+        + (f" and skipped {done.skipped} rows" if done.skipped else "")
         + ". Nothing is sent until you invite them.",
         "success",
     )
