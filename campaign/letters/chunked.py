@@ -245,8 +245,8 @@ def _copy(letter: dict, chunks: list[int], image_lookup, part: int | bool = Fals
 def _chunk_keys(letter: dict) -> list[tuple[str, str]]:
     """(cache key, HTML) of each chunk of the letter's signatory list, in order."""
     out = []
-    for groups in plan_chunks(letter.get("signatories") or []):
-        html = chunk_html(letter, groups)
+    for n, groups in enumerate(plan_chunks(letter.get("signatories") or [])):
+        html = chunk_html(letter, groups, first=n == 0)
         key = hashlib.sha256((layout_fingerprint() + html).encode("utf-8")).hexdigest()
         out.append((key, html))
     return out
