@@ -399,4 +399,4 @@ def _merge_copy(readers: list[PdfReader], overlay, styles, most: int) -> bytes:
     writer.compress_identical_objects()  # e.g. one logo in every chunk: stored once
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
+    return structure.packed(out.getvalue())

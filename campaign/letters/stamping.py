@@ -159,10 +159,12 @@ def _wrappers(writer: PdfWriter, numbered: bool) -> tuple:
     """The "q" before and "Q, draw the overlay" after each page's content, shared by all."""
     before, after = DecodedStreamObject(), DecodedStreamObject()
     before.set_data(b"q\n")
-    draw = b"\nQ q " + _OVERLAY.encode() + b" Do Q"
+    # Marked as a pagination artifact: the running header and footer are not part of
+    # the letter's structure tree (structure.py), and screen readers skip them.
+    draw = b"\nQ /Artifact <</Type /Pagination>> BDC q " + _OVERLAY.encode() + b" Do Q"
     if numbered:
         draw += b" q " + _NUMBER.encode() + b" Do Q"
-    after.set_data(draw + b"\n")
+    after.set_data(draw + b" EMC\n")
     return writer._add_object(before), writer._add_object(after)
 
 

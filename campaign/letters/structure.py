@@ -12,8 +12,10 @@ six-letter tag, derived from the program's hash so a re-render writes the same b
 """
 
 import hashlib
+import io
 import string
 
+import pikepdf
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -100,6 +102,21 @@ def _shift_keys(page, source, offset: int) -> None:
         if "/StructParent" in annotation:
             value = int(annotation["/StructParent"]) + offset
             annotation[NameObject("/StructParent")] = NumberObject(value)
+
+
+def packed(pdf: bytes) -> bytes:
+    """The PDF rewritten with object streams: a structure tree is tens of thousands of
+    small dictionaries (six times the bytes of the 5,000-name letter itself, written one
+    object at a time by pypdf), which compress well together."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.save(
+            out,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            compress_streams=True,
+            deterministic_id=True,
+        )
+    return out.getvalue()
 
 
 def _fonts(writer: PdfWriter):

@@ -83,6 +83,9 @@ def test_merged_long_letter_has_lang_markinfo_and_one_structure_tree(client, app
                 assert _get(element).raw_get("/Pg").idnum in page_ids
                 marked += 1
     assert marked >= 45
+    # The stamped header and footer are marked as artifacts, outside the tree.
+    for page in reader.pages:
+        assert b"/Artifact <</Type /Pagination>> BDC" in page.get_contents().get_data()
 
 
 def test_merged_long_letter_names_each_font_program_with_its_own_subset_tag(
