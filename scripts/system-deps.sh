@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the few Debian/Ubuntu packages pip cannot provide: venv support and the Pango
-# libraries WeasyPrint draws text with. With `--browser` also Chromium for browser tests.
+# Installs the few Debian/Ubuntu packages pip cannot provide: venv support, the Pango
+# libraries WeasyPrint draws text with, and the Noto fonts letters print names in
+# Japanese, Chinese, Korean, Arabic and Devanagari with (static/fonts/README.md). With `--browser` also Chromium for browser tests.
 # Does nothing for packages already present; needs root or sudo only when one is missing.
 set -eu
-want=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info)
+want=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info
+  fonts-noto-cjk fonts-noto-core)
 [ "${1:-}" = "--browser" ] && want+=(chromium)
 missing=()
 for pkg in "${want[@]}"; do

@@ -276,6 +276,7 @@ class LetterheadForm(Form):
         choices=[
             SelectChoice("list", "A list of names, grouped by tier"),
             SelectChoice("logo_wall", "A wall of logos, grouped by tier"),
+            SelectChoice("names", "Names only, in compact columns (60 to 100 a page)"),
         ],
         default="list",
     )

@@ -24,8 +24,8 @@ every tier starts a new chunk. A new signature so changes only the chunk it fall
 splits it in two); the chunks after it keep their boundaries and their cached PDFs.
 
 What the chunked path gives up: each part starts on a new page, so a chunk's last page
-may be part empty; the parts are rendered untagged (pypdf cannot merge structure trees),
-so the merged PDF has outlines and metadata but no tag tree.
+may be part empty. The parts are rendered tagged and structure.py joins their trees, and
+gives each distinct font subset its own tag; the stamped header and footer are untagged.
 """
 
 import hashlib
@@ -45,7 +45,7 @@ from flask import current_app
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from . import isolation, stamping
+from . import isolation, stamping, structure
 from .document import chunk_html, letter_part_html, overlay_css, overlay_html, signatory_groups
 from .pdf import Images, RenderFailed, RenderLimits, configured_limits, html_to_pdf
 
@@ -59,7 +59,8 @@ _ROOT = Path(__file__).resolve().parent.parent.parent
 @cache
 def layout_fingerprint() -> str:
     """Hash of the trusted template, stylesheet and WeasyPrint version: a new layout re-renders."""
-    digest = hashlib.sha256(weasyprint.__version__.encode())
+    # "tagged": chunks made before parts were rendered with tags must not be reused.
+    digest = hashlib.sha256(weasyprint.__version__.encode() + b" tagged")
     for rel in ("templates/pdf/letter.html", "static/css/letter.css"):
         path = _ROOT / rel
         digest.update(path.read_bytes() if path.exists() else b"")
@@ -245,17 +246,17 @@ def _copy(letter: dict, chunks: list[int], image_lookup, part: int | bool = Fals
 def _chunk_keys(letter: dict) -> list[tuple[str, str]]:
     """(cache key, HTML) of each chunk of the letter's signatory list, in order."""
     out = []
-    for groups in plan_chunks(letter.get("signatories") or []):
-        html = chunk_html(letter, groups)
+    for n, groups in enumerate(plan_chunks(letter.get("signatories") or [])):
+        html = chunk_html(letter, groups, first=n == 0)
         key = hashlib.sha256((layout_fingerprint() + html).encode("utf-8")).hexdigest()
         out.append((key, html))
     return out
 
 
 def _render(html: str, images: Images, limits: RenderLimits, stats: Stats) -> bytes:
-    """One part in a limited child; untagged, since the merge would drop the tags."""
+    """One part in a limited child, tagged: the merge joins the parts' structure trees."""
     usage: dict = {}
-    pdf = html_to_pdf(html, images=images, limits=limits, tagged=False, usage=usage)
+    pdf = html_to_pdf(html, images=images, limits=limits, tagged=True, usage=usage)
     stats.children.append(usage)
     return pdf
 
@@ -327,7 +328,7 @@ def merge_in_child(given: dict, inbox: tuple, copies: list[tuple], most: tuple) 
     readers = {i: _parsed(pdf) for i, pdf in given.items()}
     for part, images, _, _, _, look in copies:
         if isinstance(part, str):
-            readers[part] = _parsed(styles.render(part, images, look, most[0]))
+            readers[part] = _parsed(styles.render(part, images, look, most[0], tagged=True))
     needed = {i for part, _, chunks, *_ in copies for i in [part, *chunks]}
     waiting = sorted(needed - readers.keys())
     folder, deadline = Path(inbox[0]), inbox[1]
@@ -384,11 +385,18 @@ def _merge_copy(readers: list[PdfReader], overlay, styles, most: int) -> bytes:
             "ask an administrator to raise PDF_MAX_CHUNKED_PAGES"
         )
     writer = PdfWriter()
+    first_pages = []
     for reader in readers:
+        first_pages.append(len(writer.pages))
         writer.append(reader)
     stamping.stamp(writer, *overlay, styles=styles)
+    # The parts are tagged: their trees become one, as a one-pass letter's would be.
+    if structure.merge_structure(writer, readers, first_pages):
+        lang = readers[0].trailer["/Root"].get("/Lang")
+        structure.mark_document(writer, str(lang) if lang else "en")
+    structure.distinct_subset_tags(writer)
     writer.add_metadata(readers[0].metadata or {})
     writer.compress_identical_objects()  # e.g. one logo in every chunk: stored once
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
+    return structure.packed(out.getvalue())

@@ -221,11 +221,12 @@ def letter_part_html(letter: dict, styles_given: bool = False) -> str:
     return render_template("pdf/letter.html", **context, styles_given=styles_given)
 
 
-def chunk_html(letter: dict, groups: list[dict]) -> str:
+def chunk_html(letter: dict, groups: list[dict], first: bool = False) -> str:
     """One run of signatories (signatory_groups entries; heading None continues a tier).
 
     Depends only on the entries and the look, never on the target, date or version, so
-    every copy and every version of the letter shares the same chunk renders.
+    every copy and every version of the letter shares the same chunk renders. The
+    `first` chunk also prints the "Signatories (N)" heading, and so changes with N.
     """
     look = clean_look(letter.get("look"))
     return render_template(
@@ -237,6 +238,7 @@ def chunk_html(letter: dict, groups: list[dict]) -> str:
         groups=groups,
         earlier_mark=EARLIER_MARK,
         draft=bool(letter.get("draft")),
+        signatory_count=len(letter.get("signatories") or []) if first else None,
     )
 
 

@@ -58,12 +58,16 @@ class Styles:
             ]
         return self._sheets[look_css]
 
-    def render(self, html: str, images, look_css: str, max_pages: int = 0) -> bytes:
+    def render(
+        self, html: str, images, look_css: str, max_pages: int = 0, tagged: bool = False
+    ) -> bytes:
         """Render HTML made with styles_given (a letter part holds untrusted text: in a
-        limited child), with pdf.render_in_child's page limits; untagged."""
+        limited child), with pdf.render_in_child's page limits; tagged if asked."""
         sheets = self.sheets(look_css)
-        document = lay_out(html, images, max_pages, stylesheets=sheets, font_config=self.fonts)
-        return document.write_pdf()
+        document = lay_out(
+            html, images, max_pages, tagged=tagged, stylesheets=sheets, font_config=self.fonts
+        )
+        return document.write_pdf(**({"pdf_tags": True} if tagged else {}))
 
 
 def stamp(writer: PdfWriter, sample: str, full: str, look_css: str, *, styles: Styles) -> None:
@@ -155,10 +159,12 @@ def _wrappers(writer: PdfWriter, numbered: bool) -> tuple:
     """The "q" before and "Q, draw the overlay" after each page's content, shared by all."""
     before, after = DecodedStreamObject(), DecodedStreamObject()
     before.set_data(b"q\n")
-    draw = b"\nQ q " + _OVERLAY.encode() + b" Do Q"
+    # Marked as a pagination artifact: the running header and footer are not part of
+    # the letter's structure tree (structure.py), and screen readers skip them.
+    draw = b"\nQ /Artifact <</Type /Pagination>> BDC q " + _OVERLAY.encode() + b" Do Q"
     if numbered:
         draw += b" q " + _NUMBER.encode() + b" Do Q"
-    after.set_data(draw + b"\n")
+    after.set_data(draw + b" EMC\n")
     return writer._add_object(before), writer._add_object(after)
 
 

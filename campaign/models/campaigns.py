@@ -11,7 +11,7 @@ from .base import utcnow
 STATUSES = ("draft", "open", "closed", "delivered")
 PAGE_SIZES = ("A4", "Letter")
 #: How the signature block prints: a list grouped by tier, or a wall of logos.
-SIGNATURE_STYLES = ("list", "logo_wall")
+SIGNATURE_STYLES = ("list", "logo_wall", "names")
 
 
 class Campaign(db.Model):

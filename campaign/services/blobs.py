@@ -4,7 +4,7 @@ import hashlib
 import io
 from contextlib import contextmanager
 
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageFile, UnidentifiedImageError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +17,11 @@ ALLOWED_IMAGE_FORMATS = {"PNG", "JPEG", "WEBP"}
 MAX_PIXELS = 12_000_000
 #: Logos are scaled into this box so a huge upload cannot bloat every PDF.
 LOGO_BOX = (600, 300)
+#: How far (0-255 per channel) a pixel may be from white, or how opaque it may be, and
+#: still count as padding: JPEG noise and anti-aliased edges are not content.
+TRIM_TOLERANCE = 24
+#: A trimmed logo keeps at least this many pixels a side, so a thin rule stays visible.
+MIN_LOGO_SIDE = 8
 
 
 @contextmanager
@@ -91,8 +96,47 @@ def store_logo(data: bytes, *, field: str = "logo", max_bytes: int = 2 * 1024 * 
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise Invalid(field, "this is not a readable PNG, JPEG or WebP image") from exc
+    image = trim_padding(image)
     image.thumbnail(LOGO_BOX)
     out = io.BytesIO()
     # Re-encoding drops metadata (EXIF, GPS, comments) and any trailing payload.
     image.save(out, format="PNG", optimize=True)
     return store_blob(out.getvalue(), "image/png")
+
+
+def trim_padding(image: Image.Image) -> Image.Image:
+    """Crop transparent and near-white margins off an RGBA logo, keeping a minimum size.
+
+    A logo saved on a wide transparent or white canvas would otherwise be scaled into the
+    letter's logo box whole, its mark shrunk to a dot.
+    """
+    alpha = image.getchannel("A").point(lambda v: 255 if v > TRIM_TOLERANCE else 0)
+    opaque = alpha.getbbox()
+    if opaque is None:
+        return image  # fully transparent: nothing to trim to; keep what was sent
+    # Distance from white: the largest of the three channels' (255 - value).
+    inverted = ImageChops.invert(image.convert("RGB"))
+    far = inverted.getchannel("R")
+    for band in ("G", "B"):
+        far = ImageChops.lighter(far, inverted.getchannel(band))
+    far = far.point(lambda v: 255 if v > TRIM_TOLERANCE else 0)
+    # A white mark on a transparent canvas (for dark backgrounds) keeps its opaque box.
+    content = ImageChops.multiply(alpha, far).getbbox() or opaque
+    left, top, right, bottom = _at_least(content, image.size)
+    if (left, top, right, bottom) == (0, 0, *image.size):
+        return image
+    return image.crop((left, top, right, bottom))
+
+
+def _at_least(box: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[int, ...]:
+    """`box` grown evenly about its centre to MIN_LOGO_SIDE a side, inside the image."""
+    out = list(box)
+    for axis, limit in enumerate(size):
+        low, high = out[axis], out[axis + 2]
+        need = min(MIN_LOGO_SIDE, limit) - (high - low)
+        if need > 0:
+            low = max(0, low - need // 2)
+            high = min(limit, low + min(MIN_LOGO_SIDE, limit))
+            low = high - min(MIN_LOGO_SIDE, limit)
+        out[axis], out[axis + 2] = low, high
+    return tuple(out)

@@ -46,7 +46,7 @@ def _check(values: dict) -> dict:
         raise Invalid("margin_mm", f"must be a whole number of millimetres from {low} to {high}")
     style = values.get("signature_style")
     if style not in SIGNATURE_STYLES:
-        raise Invalid("signature_style", "must be a list or a logo wall")
+        raise Invalid("signature_style", "must be a list, a logo wall or names only")
     return {
         "lead_organisation": name,
         "lead_address": address,

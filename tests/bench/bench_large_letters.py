@@ -9,7 +9,8 @@ Targets:
 - 5,000 organisations, distinct logos: chunked <= 0.5 x raw single-process WeasyPrint on
   the same HTML; peak RSS of the largest render process <= 600 MB;
 - one new signature on that letter: re-render <= 0.2 x the full chunked render;
-- 5,000 organisations sharing one logo: PDF <= 1 MB;
+- 5,000 organisations sharing one logo: PDF <= 2 MB (tagged: its structure tree adds
+  about 0.1 KB an organisation);
 - 10 targets x 500 organisations: <= 2 x the time of one copy.
 """
 
@@ -195,9 +196,12 @@ def test_5000_organisations_sharing_one_logo_stay_small(app, tmp_path):
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     print(
         f"\n[shared logo] 5,000 orgs, one logo: {len(pdf):,} bytes, {pages} pages,"
-        f" {stats.chunks} chunks, {took:.1f} s (target <= 1 MB = 1,048,576 bytes)"
+        f" {stats.chunks} chunks, {took:.1f} s (target <= 2 MB = 2,097,152 bytes)"
     )
-    assert len(pdf) <= 1024 * 1024
+    # 2 MB, not 1 MB, since the merged letter is tagged (issue 11, item 29): its structure
+    # tree costs about 0.1 KB per organisation even packed in object streams, as it does in
+    # a one-pass tagged render (1,500 organisations: 369 KB one-pass, 476 KB merged).
+    assert len(pdf) <= 2 * 1024 * 1024
 
 
 @pytest.mark.bench
