@@ -1,7 +1,7 @@
 """Rendering ahead: the letter's PDFs are made in the background after each change to
 what it prints, so the organiser's first "Download signed PDF" is served from the store.
 
-Any flush that adds, changes or deletes a signature, a signing request, a partner (its
+Any transaction that adds, changes or deletes a signature, a signing request, a partner (its
 logo), a letter version, a target or the campaign itself (letterhead, look, status)
 marks the campaign in `render_wanted` and queues `tasks.render_ahead` to run a few
 seconds after the commit (RENDER_AHEAD_SECONDS). A burst of changes, such as forty
@@ -42,7 +42,7 @@ from .rendering import request_render
 _WATCHED = (Signature, SignatureRequest, Partner, LetterVersion, Target)
 #: A row older than this is one whose job was lost; `flask tick` renders it.
 LOST_AFTER = timedelta(minutes=1)
-_QUEUED = "undersigned_render_ahead_queued"
+_CHANGED = "undersigned_render_ahead_changed"
 JOB = "campaign.tasks.render_ahead"
 
 
@@ -59,8 +59,21 @@ def _changed_campaigns(session: Session) -> set[int]:
 
 
 @event.listens_for(Session, "after_flush")
-def _mark(session: Session, _context) -> None:
+def _note(session: Session, _context) -> None:
     ids = _changed_campaigns(session)
+    if ids:
+        session.info.setdefault(_CHANGED, set()).update(ids)
+
+
+@event.listens_for(Session, "before_commit")
+def _mark(session: Session) -> None:
+    """Upsert the render-wanted rows as the transaction's last statements.
+
+    Last, so the row lock is held only for the commit itself: taken mid-transaction, two
+    signers (one waiting on the other's logo blob) could lock in opposite orders.
+    """
+    session.flush()  # changes not yet flushed are noted too
+    ids = session.info.pop(_CHANGED, set())
     if not ids:
         return
     now = utcnow()
@@ -72,16 +85,12 @@ def _mark(session: Session, _context) -> None:
         connection.execute(
             statement.on_conflict_do_update(index_elements=["campaign_id"], set_={"wanted_at": now})
         )
-    queued = session.info.setdefault(_QUEUED, set())
-    for campaign_id in ids - queued:
-        queued.add(campaign_id)
         jobs.later(JOB, campaign_id)
 
 
-@event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    session.info.pop(_QUEUED, None)
+    session.info.pop(_CHANGED, None)
 
 
 def claim(campaign_id: int) -> bool:

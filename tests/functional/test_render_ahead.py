@@ -10,6 +10,7 @@ from campaign.extensions import db
 from campaign.models import IssuedDocument, RenderedLetter, RenderWanted
 from campaign.services import campaigns, letters, rendering
 from tests import factories as f
+from tests.functional.test_jobs_redis import _work, redis_queue  # noqa: F401
 from tests.functional.test_signing import _sign
 
 
@@ -166,3 +167,23 @@ def test_without_redis_a_timer_renders_after_the_commit(client, app, monkeypatch
     ):
         time.sleep(0.2)
         db.session.rollback()
+
+
+def test_with_redis_the_worker_renders_ahead_after_the_delay(app, redis_queue, monkeypatch):  # noqa: F811
+    """RQ: the job is scheduled for later, and `flask worker` (with RQ's scheduler) runs it."""
+    from rq import Queue
+
+    url, queue = redis_queue
+    monkeypatch.setitem(app.config, "RENDER_AHEAD_SECONDS", 1)
+    owner = f.user()
+    c = f.published(owner)
+    f.sign(c, owner, f.partner(c, owner))
+    scheduled = Queue(queue, connection=jobs.redis_connection()).scheduled_job_registry
+    assert scheduled.get_job_ids(), "no render-ahead job was scheduled"
+    assert db.session.scalar(db.select(db.func.count(RenderedLetter.id))) == 0
+    time.sleep(1.5)
+    _work(app, url, queue)
+    db.session.expire_all()
+    ready = db.session.scalars(db.select(RenderedLetter).where(RenderedLetter.status == "ready"))
+    assert {r.signatory_count for r in ready} == {1}
+    assert _wanted() == set()
