@@ -43,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the extension singletons to this app."""
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import csrf, db, limiter, login_manager, migrate
+    from .services import render_ahead  # noqa: F401  (marks changed letters on each flush)
 
     db.init_app(app)
     # Batch mode lets Alembic alter SQLite tables by copying them.

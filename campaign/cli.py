@@ -218,7 +218,8 @@ def worker(burst):
     if conn is None:
         click.echo("REDIS_URL is not set: jobs already run inside the web process.", err=True)
         sys.exit(1)
-    Worker([current_app.config["RQ_QUEUE"]], connection=conn).work(burst=burst)
+    # The scheduler moves jobs queued for later (rendering ahead) onto the queue when due.
+    Worker([current_app.config["RQ_QUEUE"]], connection=conn).work(burst=burst, with_scheduler=True)
 
 
 @click.group("audit")

@@ -131,6 +131,9 @@ def load_settings(instance_path: Path) -> dict:
         "EXPORT_KEEP_HOURS": _int("EXPORT_KEEP_HOURS", 24),
         "PDF_CHUNK_CACHE_DIR": os.environ.get("PDF_CHUNK_CACHE_DIR") or None,
         "PDF_MAX_CHUNKED_PAGES": _int("PDF_MAX_CHUNKED_PAGES", 3000),
+        # Seconds after a change to the letter (a signature, a new version, the letterhead)
+        # before its PDFs are rendered ahead of any click; negative: only `flask tick` does.
+        "RENDER_AHEAD_SECONDS": _int("RENDER_AHEAD_SECONDS", 5),
         #: How many proxies in front of the app set X-Forwarded-For (0: none, use the peer).
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
     }

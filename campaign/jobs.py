@@ -12,6 +12,8 @@ fakeredis: RQ's sync mode adds nothing but a dependency and a fake server.
 import functools
 import importlib
 import logging
+import threading
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PENDING = "undersigned_pending_jobs"
 READY = "undersigned_ready_jobs"
+LATER = "undersigned_later_jobs"
 
 
 def job(func):
@@ -75,8 +78,62 @@ def queue():
     return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
 
 
+def later(func, *args) -> None:
+    """Run `func(*args)` as a job RENDER_AHEAD_SECONDS after the current transaction commits.
+
+    For work nobody waits for (rendering ahead): with Redis it is scheduled on RQ (the
+    worker runs RQ's scheduler); without, a timer thread of this process runs it, so the
+    request that caused it answers at once. Jobs for the same arguments already waiting
+    on a timer are not queued twice. A negative delay queues nothing: `flask tick`
+    picks the work up instead.
+    """
+    db.session().info.setdefault(LATER, []).append((func, args))
+
+
+_timers: dict[tuple, threading.Timer] = {}
+_timers_lock = threading.Lock()
+
+
+def _run_later(app, func, args) -> None:
+    """A timer's job: run it in an app context of its own, then the jobs it released."""
+    with _timers_lock:
+        _timers.pop((func, args), None)
+    with app.app_context():
+        try:
+            _resolve(func)(*args)
+            run_ready()
+        except Exception:
+            log.exception("job %s%r failed", func, args)
+        finally:
+            db.session.remove()
+
+
+def _release_later(session) -> None:
+    later_jobs = session.info.pop(LATER, [])
+    if not later_jobs or not has_app_context():
+        return
+    seconds = current_app.config.get("RENDER_AHEAD_SECONDS", 5)
+    if seconds is None or seconds < 0:
+        return
+    if current_app.config.get("REDIS_URL"):
+        q = queue()
+        for func, args in later_jobs:
+            q.enqueue_in(timedelta(seconds=seconds), func, *args, job_timeout=600)
+        return
+    app = current_app._get_current_object()
+    with _timers_lock:
+        for func, args in later_jobs:
+            if (func, args) in _timers:
+                continue  # one is waiting already: it will see this change too
+            timer = threading.Timer(seconds, _run_later, (app, func, args))
+            timer.daemon = True
+            _timers[(func, args)] = timer
+            timer.start()
+
+
 @event.listens_for(Session, "after_commit")
 def _release(session):
+    _release_later(session)
     pending = session.info.pop(PENDING, [])
     if not pending:
         return
@@ -91,6 +148,7 @@ def _release(session):
 @event.listens_for(Session, "after_rollback")
 def _discard(session):
     session.info.pop(PENDING, None)
+    session.info.pop(LATER, None)
 
 
 def run_ready() -> int:

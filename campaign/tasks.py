@@ -13,8 +13,9 @@ from .extensions import db
 from .letters.chunked import ChunkCache
 from .mail import webhook_batches
 from .mail.sweep import tick as sweep_outbox
-from .models import ExportRun, RenderedLetter, utcnow
+from .models import Campaign, ExportRun, RenderedLetter, utcnow
 from .services import alerts, deadlines, export_runs, followups
+from .services import render_ahead as render_ahead_service
 from .services.delivery import queue_letter_email
 from .services.reminders import send_due
 from .services.rendering import render_now, render_together
@@ -38,6 +39,18 @@ def render_letter(rendered_id: int) -> None:
         rendered.status = "failed"
         rendered.error = "The PDF renderer failed; the server log has the details."
         rendered.finished_at = utcnow()
+    db.session.commit()
+
+
+@jobs.job
+def render_ahead(campaign_id: int) -> None:
+    """Render the changed letter's copies before anyone asks (services/render_ahead.py)."""
+    if not render_ahead_service.claim(campaign_id):
+        return  # another job took it, or nothing changed since the last one
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is not None:
+        # Each new copy is queued as a render_letter job: the same path as a click.
+        render_ahead_service.request_copies(campaign)
     db.session.commit()
 
 
@@ -114,6 +127,9 @@ def tick():
         except Exception:
             log.exception("follow-up %s to target %s failed", step.id, target.id)
             db.session.rollback()
+    # Letters whose render-ahead job was lost (a worker died, a CLI process ended).
+    for campaign_id in render_ahead_service.lost():
+        render_ahead(campaign_id)
     # Cached signatory pages hold names; a month unused, they are only a render saved.
     ChunkCache.configured().prune()
     # Export ZIPs hold every signatory's details; keep them no longer than configured.

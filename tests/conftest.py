@@ -102,6 +102,8 @@ def _app(backend: str, url: str, tmp_path_factory):
             "SERVER_NAME": None,
             "BASE_URL": "http://127.0.0.1:5000",
             "DATABASE_BACKEND": backend,
+            # No timer threads rendering PDFs behind a test's back; tests run the job.
+            "RENDER_AHEAD_SECONDS": -1,
         }
     )
     flask_app.instance_path = str(instance)

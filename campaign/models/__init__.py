@@ -14,7 +14,7 @@ from .campaigns import (
 )
 from .evidence import IssuedDocument
 from .exports import EXPORT_STATUSES, ExportRun
-from .files import Blob, RenderedLetter
+from .files import Blob, RenderedLetter, RenderWanted
 from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, WebhookBatch
 from .public import BlockedSource, PublicLink
 from .responses import Alert, FollowUpSent, FollowUpStep, InboundAttachment, InboundReply
@@ -33,6 +33,7 @@ from .signing import (
 from .users import MEMBER_ROLES, ROLES, CampaignMember, CoLeadInvite, User
 
 __all__ = [
+    "RenderWanted",
     "EXPORT_STATUSES",
     "ExportRun",
     "COALITION_ROLES",

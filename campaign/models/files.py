@@ -46,3 +46,19 @@ class RenderedLetter(db.Model):
     finished_at: Mapped[datetime | None]
 
     target: Mapped["Target | None"] = relationship()  # noqa: F821
+
+
+class RenderWanted(db.Model):
+    """A campaign whose letter changed and whose PDFs should be rendered ahead of a click.
+
+    One row per campaign: a burst of changes (forty signatures in a minute) moves
+    `wanted_at` forward and is rendered once, after the burst (services/render_ahead.py).
+    """
+
+    __tablename__ = "render_wanted"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The last change to the letter's inputs; rendered once no change came for a moment.
+    wanted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,7 +24,7 @@ from ..letters.look import csp_allowing_style, style_css
 from ..letters.pdf import html_to_pdf
 from ..letters.sandbox import FIELDS
 from ..services import letters as service
-from ..services import reconsent
+from ..services import page_preview, reconsent
 from ..services.campaigns import get_target
 from ..services.diffs import compare_versions
 from ..services.letterhead import look_of
@@ -134,29 +134,51 @@ def preview(slug):
     return _with_letter_style(make_response(html), style_css(data.get("look")))
 
 
-def _draft_html(campaign) -> tuple[str, str, float]:
-    """Render the posted, unsaved text with the PDF's pipeline: HTML, its style block, ms.
-
-    Raises Invalid.
-    """
+def _draft_data(campaign) -> dict:
+    """The posted, unsaved text as letter data; raises Invalid."""
     form = LetterForm()
     if not form.validate_on_submit():
         name, errors = next(iter(form.errors.items()))
         raise Invalid(name, errors[0] if isinstance(errors, list) else str(errors))
     target = _target_from(campaign, request.form.get("target"))
+    return service.draft_letter_data(campaign, form.subject.data, form.body.data, target)
+
+
+def _draft_html(campaign) -> tuple[str, str, float]:
+    """Render the posted, unsaved text with the PDF's pipeline: HTML, its style block, ms.
+
+    Raises Invalid.
+    """
     started = time.perf_counter()
-    data = service.draft_letter_data(campaign, form.subject.data, form.body.data, target)
+    data = _draft_data(campaign)
     html = letter_html(data)
     return html, style_css(data.get("look")), (time.perf_counter() - started) * 1000
+
+
+def _draft_pages(campaign):
+    """The posted text as the PDF's pages, drawn, for the studio's live pane; raises Invalid."""
+    started = time.perf_counter()
+    drawn = page_preview.letter_pages(page_preview.with_sample_code(_draft_data(campaign)))
+    ms = (time.perf_counter() - started) * 1000
+    response = make_response(render_template("letters/pages.html", campaign=campaign, drawn=drawn))
+    response.headers["Server-Timing"] = f"render;dur={ms:.1f}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/c/<slug>/letter/preview")
 @limiter.limit(lambda: current_app.config["PREVIEW_RATE_LIMIT"], key_func=_rate_key)
 @login_required
 def preview_draft(slug):
-    """Live preview: the posted text rendered exactly as the PDF would be, nothing saved."""
+    """Live preview: the posted text rendered exactly as the PDF would be, nothing saved.
+
+    The studio's script asks for `view=pages`: the PDF's own pages, drawn (E31); the
+    plain form (no script) gets the letter's HTML.
+    """
     campaign = campaign_or_404(slug)
     try:
+        if request.form.get("view") == "pages":
+            return _draft_pages(campaign)
         html, css, ms = _draft_html(campaign)
     except Invalid as exc:
         return _preview_error(campaign, exc)

@@ -131,6 +131,8 @@
     if (inFlight) inFlight.abort();
     inFlight = new AbortController();
     const data = new FormData(form);
+    // The PDF's own pages, drawn: footnotes at the foot, page breaks, header and footer.
+    data.append("view", "pages");
     say("Updating the preview…");
     try {
       const response = await fetch(form.dataset.previewUrl, {
@@ -148,7 +150,7 @@
       show(html);
       if (response.ok) {
         const timing = /dur=([\d.]+)/.exec(response.headers.get("Server-Timing") || "");
-        say(`Preview updated${timing ? ` (rendered in ${Math.round(Number(timing[1]))} ms)` : ""}. The exact HTML the PDF is made from, with the current signatories.`);
+        say(`Preview updated${timing ? ` (rendered in ${Math.round(Number(timing[1]))} ms)` : ""}: the pages exactly as the PDF prints them, with the current signatories.`);
       } else {
         say("The letter cannot be rendered: the preview says why and on which line.", true);
       }
@@ -165,7 +167,8 @@
   if (form && frame) {
     form.addEventListener("input", schedule);
     if (targetSelect) targetSelect.addEventListener("change", refresh);
-    if (!frame.getAttribute("src")) refresh();
+    // The page loads the letter's HTML (for browsers without scripts); show its pages.
+    refresh();
   } else if (frame && targetSelect) {
     // Read-only accounts: switch the saved letter's preview between targets.
     const base = frame.getAttribute("src");

@@ -1,5 +1,7 @@
 """The letter studio in Chromium: live preview, merge-field palette, toolbar and diffs."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -49,6 +51,14 @@ def _preview_body(page):
     return page.frame_locator("#letter-preview").locator("body")
 
 
+@pytest.fixture(autouse=True)
+def _patient_expect():
+    """The live pane renders a real PDF per change: allow for a busy test machine."""
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def test_typing_updates_the_preview(studio):
     page, _c, problems = studio
     body = page.locator("#body")
@@ -93,7 +103,8 @@ def test_toolbar_formats_the_selection(studio):
     body.evaluate("el => { el.focus(); el.setSelectionRange(7, 11); }")
     page.click("[data-tool=bold]")
     expect(body).to_have_value("Please **stop** now.\nFirst\nSecond")
-    expect(_preview_body(page).locator("strong")).to_have_text("stop")
+    # The pane shows the PDF's pages as pictures, with their words laid over them.
+    expect(_preview_body(page)).to_contain_text("Please stop now.", timeout=20_000)
     body.evaluate("el => { el.focus(); el.setSelectionRange(21, el.value.length); }")
     page.click("[data-tool=ul]")
     expect(body).to_have_value("Please **stop** now.\n- First\n- Second")
@@ -167,3 +178,37 @@ def test_revising_a_signed_letter_collects_a_reconfirmation_in_the_browser(
     assert [h.how for h in sig.history] == ["signed", "reconfirmed"]
     assert sig.letter_version.number == 2
     assert problems == []
+
+
+def _text_near(page, text: str):
+    """The live pane's text run holding `text`: its page's height and its top, in points."""
+    run = page.frame_locator("#letter-preview").locator("svg.sheet text", has_text=text).first
+    expect(run).to_be_attached(timeout=20_000)
+    return run.evaluate(
+        "t => ({top: Number(t.dataset.top), height: t.ownerSVGElement.viewBox.baseVal.height,"
+        " page: Number(t.ownerSVGElement.dataset.page)})"
+    )
+
+
+def test_the_live_pane_shows_the_pdf_pages(studio):
+    """Issue 11, E31: footnotes at the foot of the page, the footer, pages; not brackets."""
+    page, _c, problems = studio
+    body = page.locator("#body")
+    body.click()
+    body.press("Control+Home")
+    body.type("Our first point.[^9]\n\n")
+    body.press("Control+End")
+    body.type("\n\n[^9]: A footnote typed in the studio.\n")
+    expect(page.locator("#preview-status")).to_contain_text("rendered in", timeout=20_000)
+    note = _text_near(page, "A footnote typed in the studio.")
+    # At the foot of its page, not inline in brackets after the sentence.
+    assert note["top"] > 0.6 * note["height"], note
+    frame = page.frame_locator("#letter-preview")
+    expect(frame.locator("svg.sheet text", has_text="[A footnote")).to_have_count(0)
+    # Every page has its footer: "Page 1 of N" near the bottom, and the verification line.
+    footer = _text_near(page, "Page 1 of")
+    assert footer["top"] > 0.85 * footer["height"] and footer["page"] == 1, footer
+    assert _text_near(page, "Verify:")["top"] > 0.85 * footer["height"]
+    pages = frame.locator("svg.sheet")
+    expect(pages.first).to_have_attribute("aria-label", re.compile(r"Page 1 of \d+"))
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
