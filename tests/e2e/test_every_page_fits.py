@@ -28,6 +28,7 @@ from campaign.services import (
     coleads,
     export_runs,
     followups,
+    inbound_parse,
     public_signing,
     replies,
 )
@@ -52,6 +53,9 @@ NOT_PAGES = {
     "exports.zip_progress": "JSON polled by the export page",
     "ledger.export": "a CSV download",
     "inbound.attachment": "a reply's attached file",
+    "inbound.inbox_attachment": "an unmatched reply's attached file",
+    "outbox.attachment": "an email's attached PDF",
+    "outbox.html_part": "an email's own HTML, shown in a sandboxed frame on outbox.show",
 }
 
 
@@ -91,6 +95,9 @@ PAGES = {
     "ledger.target": ((ORGANISER, STAFF), _target),
     "inbound.index": ((ORGANISER,), _slug),
     "inbound.inbox": ((ORGANISER,), lambda d: {}),
+    "inbound.show": ((ORGANISER,), lambda d: {"reply_id": d["inbox_reply"]}),
+    "members.index": ((ORGANISER, STAFF), _slug),
+    "exports.full_list_page": ((ORGANISER,), _slug),
     "exports.zip_run": ((ORGANISER, STAFF), lambda d: {"slug": d["slug"], "run_id": d["export"]}),
     "auth.login": ((ANYONE,), lambda d: {}),
     "verify.check": ((ANYONE, ORGANISER), lambda d: {}),
@@ -197,17 +204,17 @@ def _build_demo(app, out: dict) -> None:
         )
         pdf = b"%PDF-1.4\n% a briefing paper\n"
         replies.receive(
-            replies.Inbound(
+            inbound_parse.Inbound(
                 to=[reply_address(target.id)],
                 from_email="jordan.vale@argus-vision.example",
                 from_name="Jordan Vale",
                 subject="Re: Stop selling face surveillance to police",
                 text="Thank you for your letter. We will review our sales policy.",
-                uploads=[replies.Upload("our-policy.pdf", "application/pdf", pdf)],
+                uploads=[inbound_parse.Upload("our-policy.pdf", "application/pdf", pdf)],
             )
         )
-        replies.receive(
-            replies.Inbound(
+        unmatched = replies.receive(
+            inbound_parse.Inbound(
                 to=["press@unknown.example"],
                 from_email="someone@elsewhere.example",
                 from_name="Someone",
@@ -215,6 +222,9 @@ def _build_demo(app, out: dict) -> None:
                 text="Is this the right address?",
             )
         )
+        # As if it had been sent to an address this campaign's letters carried: the inbox
+        # shows an unmatched reply only to the organisers it was sent to.
+        unmatched.inbox_campaign_id = c.id
         db.session.commit()
         jobs.run_ready()
         run = export_runs.start_export(c, organiser)
@@ -233,6 +243,7 @@ def _build_demo(app, out: dict) -> None:
             target=target.id,
             export=run.id,
             email=email.id,
+            inbox_reply=unmatched.id,
             code=db.session.scalar(db.select(IssuedDocument.code).limit(1)),
             colead_token=colead_token,
             signing_token=info["signing_link"].rsplit("/", 1)[1],
