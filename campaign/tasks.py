@@ -14,7 +14,7 @@ from .letters.chunked import ChunkCache
 from .mail import webhook_batches
 from .mail.sweep import tick as sweep_outbox
 from .models import Campaign, ExportRun, RenderedLetter, utcnow
-from .services import alerts, deadlines, export_runs, followups
+from .services import alerts, deadlines, evidence, export_runs, followups
 from .services import render_ahead as render_ahead_service
 from .services.delivery import queue_letter_email
 from .services.reminders import send_due
@@ -51,6 +51,12 @@ def render_ahead(campaign_id: int) -> None:
     if campaign is not None:
         # Each new copy is queued as a render_letter job: the same path as a click.
         render_ahead_service.request_copies(campaign)
+        # Once signing is over the audit chain settles and staff ask for the evidence, so
+        # the certificate is issued now and their first click is served from the store.
+        # While signing is open one made ahead would be stale within minutes, and each
+        # burst of signatures would add an issued document that nobody asked for.
+        if campaign.status in ("closed", "delivered"):
+            evidence.current_certificate(campaign)
     db.session.commit()
 
 

@@ -10,6 +10,7 @@ from campaign.extensions import db
 from campaign.models import IssuedDocument, RenderedLetter, RenderWanted
 from campaign.services import campaigns, letters, rendering
 from tests import factories as f
+from tests.conftest import csrf_from
 from tests.functional.test_jobs_redis import _work, redis_queue  # noqa: F401
 from tests.functional.test_signing import _sign
 
@@ -187,3 +188,43 @@ def test_with_redis_the_worker_renders_ahead_after_the_delay(app, redis_queue, m
     ready = db.session.scalars(db.select(RenderedLetter).where(RenderedLetter.status == "ready"))
     assert {r.signatory_count for r in ready} == {1}
     assert _wanted() == set()
+
+
+def test_once_signing_closes_the_first_certificate_click_issues_nothing(client, app):
+    owner = f.user()
+    c = f.published(owner)
+    token = f.invited(c, owner, f.partner(c, owner))
+    assert _sign(client, token).status_code == 302
+    f.login(client, owner)
+    page = client.get(f"/c/{c.slug}")
+    closed = client.post(f"/c/{c.slug}/close", data={"csrf_token": csrf_from(page.text)})
+    assert closed.status_code == 302
+    assert _wanted() == {c.id}, "closing signing did not ask for a render"
+
+    tasks.render_ahead(c.id)
+    jobs.run_ready()
+    db.session.expire_all()
+    issued = db.session.scalars(
+        db.select(IssuedDocument).where(IssuedDocument.kind == "certificate")
+    ).all()
+    assert len(issued) == 1, "the certificate was not made ahead once signing closed"
+
+    resp = client.get(f"/c/{c.slug}/certificate.pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    db.session.expire_all()
+    after = db.session.scalars(
+        db.select(IssuedDocument).where(IssuedDocument.kind == "certificate")
+    ).all()
+    assert [d.code for d in after] == [issued[0].code], "the click issued a new certificate"
+    assert resp.headers["X-Content-SHA256"] == issued[0].sha256
+
+
+def test_while_signing_is_open_no_certificate_is_made_ahead(client, app):
+    owner = f.user()
+    c = f.published(owner)
+    token = f.invited(c, owner, f.partner(c, owner))
+    assert _sign(client, token).status_code == 302
+    tasks.render_ahead(c.id)
+    jobs.run_ready()
+    kinds = db.session.scalars(db.select(IssuedDocument.kind)).all()
+    assert "certificate" not in kinds
