@@ -160,7 +160,6 @@ def _build_demo(app, out: dict) -> None:
     """The demo campaign with one of everything a page can show; runs in its own thread
     (the PDF seal runs asyncio, which cannot run inside Playwright's event loop)."""
     with app.app_context():
-        app.config["INBOUND_DOMAIN"] = "replies.demo.example"
         info = demo.load_demo()
         db.session.commit()
         jobs.run_ready()
@@ -297,7 +296,10 @@ def _login(page, base: str, email: str, password: str) -> None:
     assert "/login" not in page.url, f"{email} could not log in"
 
 
-def test_every_page_fits_a_phone_and_a_desktop(app, live_server, browser):
+def test_every_page_fits_a_phone_and_a_desktop(app, live_server, browser, monkeypatch):
+    # Replies need an inbound domain; set through monkeypatch so later tests on this
+    # session-wide app do not inherit it.
+    monkeypatch.setitem(app.config, "INBOUND_DOMAIN", "replies.demo.example")
     data: dict = {}
     setup = threading.Thread(target=_build_demo, args=(app, data))
     setup.start()
