@@ -123,14 +123,14 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate
         if zip_path:
             _export_zip(campaign, Path(zip_path), write_zip)
         if certificate_path:
-            from .services.evidence import certificate_pdf
+            from .services.evidence import certificate_pdf, verify_url
 
             pdf, doc = certificate_pdf(campaign)
             db.session.commit()
             Path(certificate_path).write_bytes(pdf)
             click.echo(
                 f"wrote {certificate_path} ({doc.signatory_count} signatures, "
-                f"verify at {current_app.config['BASE_URL']}/v/{doc.code})"
+                f"verify at {verify_url(doc.code)})"
             )
     except Invalid as exc:
         db.session.commit()  # keep the failed render, so the campaign page shows why
