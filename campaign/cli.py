@@ -18,7 +18,7 @@ def register_cli(app) -> None:
     app.cli.add_command(keys)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
-    app.cli.add_command(tick)
+    app.cli.add_command(tick_command)
     app.cli.add_command(scheduler)
     app.cli.add_command(audit)
     app.cli.add_command(partners_cli)
@@ -304,11 +304,11 @@ def partners_import(slug, file, skip_duplicates, as_email):
 
 
 @click.command("tick")
-def tick():
+def tick_command():
     """Send due reminders, then sweep the outbox once (cron: every minute; safe to repeat)."""
-    from .tasks import tick as run_tick
+    from .tasks import run_periodic
 
-    reminders, report = run_tick()
+    reminders, report = run_periodic()
     click.echo(f"reminders: {reminders} sent")
     click.echo(f"tick: {report}")
 
@@ -330,14 +330,14 @@ def scheduler(interval, once):
     """
     from rq.cron import CronScheduler
 
-    from .tasks import tick as run_tick
+    from .tasks import run_periodic
 
     conn = jobs.redis_connection()
     if conn is None:
         click.echo("REDIS_URL is not set: run `flask tick` from cron instead.", err=True)
         sys.exit(1)
     cron = CronScheduler(connection=conn, name=f"undersigned-{current_app.config['RQ_QUEUE']}")
-    cron.register(run_tick, queue_name=current_app.config["RQ_QUEUE"], interval=interval)
+    cron.register(run_periodic, queue_name=current_app.config["RQ_QUEUE"], interval=interval)
     if once:
         queued = cron.enqueue_jobs()
         click.echo(f"queued {len(queued)} tick")
