@@ -18,7 +18,7 @@ def register_cli(app) -> None:
     app.cli.add_command(keys)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
-    app.cli.add_command(tick)
+    app.cli.add_command(tick_command)
     app.cli.add_command(scheduler)
     app.cli.add_command(audit)
     app.cli.add_command(partners_cli)
@@ -123,14 +123,14 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate
         if zip_path:
             _export_zip(campaign, Path(zip_path), write_zip)
         if certificate_path:
-            from .services.evidence import certificate_pdf
+            from .services.evidence import certificate_pdf, verify_url
 
             pdf, doc = certificate_pdf(campaign)
             db.session.commit()
             Path(certificate_path).write_bytes(pdf)
             click.echo(
                 f"wrote {certificate_path} ({doc.signatory_count} signatures, "
-                f"verify at {current_app.config['BASE_URL']}/v/{doc.code})"
+                f"verify at {verify_url(doc.code)})"
             )
     except Invalid as exc:
         db.session.commit()  # keep the failed render, so the campaign page shows why
@@ -305,11 +305,11 @@ def partners_import(slug, file, skip_duplicates, as_email):
 
 
 @click.command("tick")
-def tick():
+def tick_command():
     """Send due reminders, then sweep the outbox once (cron: every minute; safe to repeat)."""
-    from .tasks import tick as run_tick
+    from .tasks import run_periodic
 
-    reminders, report = run_tick()
+    reminders, report = run_periodic()
     click.echo(f"reminders: {reminders} sent")
     click.echo(f"tick: {report}")
 
@@ -331,14 +331,14 @@ def scheduler(interval, once):
     """
     from rq.cron import CronScheduler
 
-    from .tasks import tick as run_tick
+    from .tasks import run_periodic
 
     conn = jobs.redis_connection()
     if conn is None:
         click.echo("REDIS_URL is not set: run `flask tick` from cron instead.", err=True)
         sys.exit(1)
     cron = CronScheduler(connection=conn, name=f"undersigned-{current_app.config['RQ_QUEUE']}")
-    cron.register(run_tick, queue_name=current_app.config["RQ_QUEUE"], interval=interval)
+    cron.register(run_periodic, queue_name=current_app.config["RQ_QUEUE"], interval=interval)
     if once:
         queued = cron.enqueue_jobs()
         click.echo(f"queued {len(queued)} tick")

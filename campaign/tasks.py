@@ -12,7 +12,7 @@ from .errors import Invalid
 from .extensions import db
 from .letters.chunked import ChunkCache
 from .mail import webhook_batches
-from .mail.sweep import tick as sweep_outbox
+from .mail.sweep import sweep_outbox
 from .models import Campaign, ExportRun, RenderedLetter, utcnow
 from .services import alerts, deadlines, evidence, export_runs, followups
 from .services import render_ahead as render_ahead_service
@@ -106,7 +106,7 @@ def handle_bounce(email_id: int) -> None:
 
 
 @jobs.job
-def tick():
+def run_periodic():
     """The periodic run behind `flask tick`: reminders first, so the sweep sends them."""
     # Campaigns past their deadline close first, so nobody is reminded to sign a closed letter.
     deadlines.close_past_deadline()

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from ..errors import NotFound
 from ..extensions import db
+from ..links import external_url
 from ..models.mail import EmailEvent, Suppression
 
 #: SendGrid events after which a person must not get partner mail from us again.
@@ -149,7 +150,7 @@ def _serializer() -> URLSafeSerializer:
 def unsubscribe_url(email: str) -> str:
     """A link that unsubscribes this address; its signature proves we issued it."""
     token = _serializer().dumps(email.strip().lower())
-    return f"{current_app.config['BASE_URL']}/u/{token}"
+    return external_url("unsubscribe.show", token=token)
 
 
 def list_unsubscribe_headers(email) -> dict[str, str]:

@@ -25,7 +25,7 @@ MAX_RUN_SECONDS = 50
 
 
 @dataclass
-class TickReport:
+class SweepReport:
     """What one sweep did."""
 
     expired: int = 0
@@ -43,9 +43,9 @@ class TickReport:
 
 
 @jobs.job
-def tick() -> TickReport:
+def sweep_outbox() -> SweepReport:
     """Run one sweep of the outbox; return what it did."""
-    report = TickReport()
+    report = SweepReport()
     report.expired = expire_leases()
     report.reconciled, report.requeued = reconcile_unknown()
     db.session.commit()
@@ -58,7 +58,7 @@ def tick() -> TickReport:
         report.claimed += len(emails)
         report.sent_requests += 1
         send_claimed(sender, token, emails)
-    log.info("tick: %s", report)
+    log.info("outbox sweep: %s", report)
     return report
 
 

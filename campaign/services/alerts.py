@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import exists, select
 
 from ..errors import NotFound
 from ..extensions import db
+from ..links import external_url
 from ..mail.events import BOUNCE_EVENTS
 from ..mail.outbox import queue_email
 from ..models import (
@@ -141,7 +142,7 @@ def _notify_organisers(campaign, target, email, verb, reason, fallback) -> None:
         verb=verb,
         reason=reason,
         fallback=fallback,
-        url=f"{current_app.config['BASE_URL']}/c/{campaign.slug}",
+        url=external_url("campaigns.show", slug=campaign.slug),
     )
     for address in addresses:
         queue_email(

@@ -3,11 +3,12 @@
 import secrets
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import func, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..links import external_url
 from ..mail.outbox import queue_email
 from ..models import Campaign, CampaignMember, CoLeadInvite, User, utcnow
 from . import audit
@@ -21,8 +22,7 @@ MAX_NAME = 200
 
 def invite_url(token: str) -> str:
     """The absolute link an invited co-lead opens."""
-    # From BASE_URL, not the request, like signing links.
-    return f"{current_app.config['BASE_URL']}/colead/{token}"
+    return external_url("review.accept", token=token)
 
 
 def _is_member(campaign: Campaign, email: str) -> bool:

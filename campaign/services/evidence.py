@@ -23,6 +23,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..letters import seal as sealing
 from ..letters.pdf import html_to_pdf
+from ..links import external_url
 from ..models import (
     Blob,
     Campaign,
@@ -71,7 +72,7 @@ def clean_code(value: str) -> str | None:
 
 def verify_url(code: str) -> str:
     """The short verification URL printed in a document's footer."""
-    return f"{current_app.config['BASE_URL']}/v/{code}"
+    return external_url("verify.code", code=code)
 
 
 def verification(code: str) -> dict:
@@ -176,7 +177,7 @@ def certificate_data(campaign: Campaign) -> dict:
         "campaign": {
             "title": campaign.title,
             "lead_organisation": campaign.lead_organisation,
-            "url": f"{current_app.config['BASE_URL']}/c/{campaign.slug}",
+            "url": external_url("campaigns.show", slug=campaign.slug),
         },
         "version": {
             "number": version.number if version else None,

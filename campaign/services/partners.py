@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..links import external_url
 from ..mail.batching import Placeholders
 from ..mail.outbox import BatchItem, queue_batch
 from ..mail.suppression import unsubscribe_url
@@ -123,8 +124,7 @@ def hash_token(token: str) -> str:
 
 def signing_url(token: str) -> str:
     """The absolute personal signing link for a token."""
-    # Built from BASE_URL, not the request, so CLI runs and workers make the same links.
-    return f"{current_app.config['BASE_URL']}/s/{token}"
+    return external_url("signing.show", token=token)
 
 
 def _link_token(campaign_id: int, partner_id: int, salt: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..links import external_url
 from ..mail.outbox import queue_email
 from ..models import (
     VISIBILITY,
@@ -37,7 +38,7 @@ from .signup_mail import may_mail
 
 def public_url(link: PublicLink) -> str:
     """The shareable address of a public link."""
-    return f"{current_app.config['BASE_URL']}/p/{link.token}"
+    return external_url("public.show", token=link.token)
 
 
 def get_link(campaign: Campaign) -> PublicLink | None:

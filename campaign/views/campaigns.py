@@ -10,7 +10,7 @@ from ..services import alerts, deadlines, delivery
 from ..services import campaigns as service
 from ..services.dashboard import campaign_overview
 from ..services.ledger import campaign_ledger, delivery_preview
-from .helpers import campaign_or_404, editor_required, field_error
+from .helpers import campaign_or_404, confirmed_action, editor_required, field_error
 
 bp = Blueprint("campaigns", __name__)
 
@@ -109,15 +109,11 @@ def remove_target(slug, target_id):
     """Remove a target before delivery."""
     campaign = campaign_or_404(slug)
     editor_required()
-    if ConfirmForm().validate_on_submit():
-        try:
-            service.remove_target(campaign, current_user, target_id)
-        except Conflict as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Target removed.", "success")
-    return redirect(url_for("campaigns.show", slug=slug, _anchor="targets"))
+    return confirmed_action(
+        lambda: service.remove_target(campaign, current_user, target_id),
+        success="Target removed.",
+        back=url_for("campaigns.show", slug=slug, _anchor="targets"),
+    )
 
 
 @bp.post("/c/<slug>/close")
@@ -126,15 +122,11 @@ def close(slug):
     """Stop accepting signatures."""
     campaign = campaign_or_404(slug)
     editor_required()
-    if ConfirmForm().validate_on_submit():
-        try:
-            service.close_signing(campaign, current_user)
-        except Conflict as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Signing is closed. Check the PDF, then deliver the letter.", "success")
-    return redirect(url_for("campaigns.show", slug=slug))
+    return confirmed_action(
+        lambda: service.close_signing(campaign, current_user),
+        success="Signing is closed. Check the PDF, then deliver the letter.",
+        back=url_for("campaigns.show", slug=slug),
+    )
 
 
 @bp.post("/c/<slug>/reopen")
@@ -143,15 +135,11 @@ def reopen(slug):
     """Accept signatures again."""
     campaign = campaign_or_404(slug)
     editor_required()
-    if ConfirmForm().validate_on_submit():
-        try:
-            service.reopen_signing(campaign, current_user)
-        except Conflict as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Signing is open again.", "success")
-    return redirect(url_for("campaigns.show", slug=slug))
+    return confirmed_action(
+        lambda: service.reopen_signing(campaign, current_user),
+        success="Signing is open again.",
+        back=url_for("campaigns.show", slug=slug),
+    )
 
 
 @bp.route("/c/<slug>/deliver", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from ..forms.followups import FollowUpForm
 from ..letters.sandbox import FIELDS
 from ..services import followups as service
 from ..services.campaigns import get_target
-from .helpers import campaign_or_404, editor_required, field_error
+from .helpers import campaign_or_404, confirmed_action, editor_required, field_error
 
 bp = Blueprint("followups", __name__)
 
@@ -98,17 +98,11 @@ def remove(slug, step_id):
     """Drop a step nobody has been sent yet."""
     campaign = campaign_or_404(slug)
     editor_required()
-    if ConfirmForm().validate_on_submit():
-        try:
-            service.remove_step(campaign, current_user, step_id)
-        except NotFound:
-            abort(404)
-        except Conflict as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Follow-up removed from the plan.", "success")
-    return redirect(url_for("followups.index", slug=slug))
+    return confirmed_action(
+        lambda: service.remove_step(campaign, current_user, step_id),
+        success="Follow-up removed from the plan.",
+        back=url_for("followups.index", slug=slug),
+    )
 
 
 @bp.get("/c/<slug>/targets/<int:target_id>/timeline")

@@ -1,9 +1,13 @@
 """Small helpers shared by the views."""
 
-from flask import abort, make_response
+from collections.abc import Callable
+
+from flask import abort, flash, make_response, redirect
 from flask_login import current_user
 
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..forms import ConfirmForm
 from ..letters.document import letter_html
 from ..letters.look import csp_allowing_style, style_css
 from ..services.campaigns import get_campaign
@@ -43,3 +47,35 @@ def field_error(form, exc: Invalid) -> None:
         field.errors.append(exc.reason)
     else:
         form.form_errors.append(f"{exc.field}: {exc.reason}")
+
+
+def confirmed_action(
+    action: Callable,
+    *,
+    success: str | Callable[..., str],
+    back: str,
+    done: str | None = None,
+    errors: tuple[type[Exception], ...] = (Conflict,),
+    category: str = "success",
+    stale_status: int | None = None,
+):
+    """Confirm, call, flash, redirect: the body of every one-button POST view.
+
+    With a valid confirm form, run `action()`. A service error of a kind in `errors` is
+    flashed and goes `back`; otherwise the change is committed, `success` (a message, or a
+    function of what `action` returned) is flashed, and the user goes to `done` (or
+    `back`). A form without its CSRF token goes `back` silently, or is refused with
+    `stale_status` where a view has always answered so. Missing objects are 404 anyway.
+    """
+    if not ConfirmForm().validate_on_submit():
+        if stale_status:
+            abort(stale_status)
+        return redirect(back)
+    try:
+        result = action()
+    except errors as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(success(result) if callable(success) else success, category)
+    return redirect(done or back)

@@ -1,6 +1,7 @@
 """Writing, previewing, versioning and publishing the letter."""
 
 import time
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -24,11 +25,11 @@ from ..letters.look import csp_allowing_style, style_css
 from ..letters.pdf import html_to_pdf
 from ..letters.sandbox import FIELDS
 from ..services import letters as service
-from ..services import page_preview, reconsent
+from ..services import page_preview, reconsent, revisions
 from ..services.campaigns import get_target
 from ..services.diffs import compare_versions
 from ..services.letterhead import look_of
-from .helpers import campaign_or_404, editor_required, field_error
+from .helpers import campaign_or_404, confirmed_action, editor_required, field_error
 
 bp = Blueprint("letters", __name__)
 
@@ -257,21 +258,24 @@ def versions(slug):
     )
 
 
+# The saves page posts to the same view under its own URL (views/revisions.py).
 @bp.post("/c/<slug>/letter/versions/<int:number>/restore")
 @login_required
-def restore(slug, number):
-    """Copy an older version's text into a new draft."""
+def restore(slug, number=None, revision_id=None):
+    """Make an older version, or an earlier save, the working draft; nothing is lost."""
     campaign = campaign_or_404(slug)
     editor_required()
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        draft = service.restore(campaign, current_user, number)
-    except NotFound:
-        abort(404)
-    except (Conflict, Invalid) as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("letters.versions", slug=slug))
-    db.session.commit()
-    flash(f"Version {number} is restored as the draft of version {draft.number}.", "success")
-    return redirect(url_for("letters.edit", slug=slug))
+    if revision_id is None:
+        action = partial(service.restore, campaign, current_user, number)
+        what = f"Version {number} is restored as"
+    else:
+        action = partial(revisions.restore_revision, campaign, current_user, revision_id)
+        what = "That save is now"
+    return confirmed_action(
+        action,
+        success=lambda draft: f"{what} the draft of version {draft.number}.",
+        back=url_for("letters.versions", slug=slug),
+        done=url_for("letters.edit", slug=slug),
+        errors=(Conflict, Invalid),
+        stale_status=400,
+    )

@@ -1,16 +1,16 @@
 """A campaign's members: organisers add co-organisers, co-leads and read-only staff."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.members import MemberForm
 from ..models import Campaign
 from ..services import members as service
 from ..services.campaigns import member_role
-from .helpers import campaign_or_404, editor_required, field_error
+from .helpers import campaign_or_404, confirmed_action, editor_required, field_error
 
 bp = Blueprint("members", __name__)
 
@@ -71,14 +71,8 @@ def remove(slug, member_id):
     """Take someone off the campaign (organisers only; the last organiser stays)."""
     campaign = campaign_or_404(slug)
     editor_required()
-    if ConfirmForm().validate_on_submit():
-        try:
-            email = service.remove_member(campaign, current_user, member_id)
-        except NotFound:
-            abort(404)
-        except Conflict as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"{email} no longer has access to this campaign.", "success")
-    return redirect(url_for("members.index", slug=slug))
+    return confirmed_action(
+        lambda: service.remove_member(campaign, current_user, member_id),
+        success=lambda email: f"{email} no longer has access to this campaign.",
+        back=url_for("members.index", slug=slug),
+    )

@@ -10,7 +10,7 @@ from campaign.mail.events import record_events
 from campaign.mail.reply_address import reply_address
 from campaign.models import Alert, AuditEvent, OutboundEmail, utcnow
 from campaign.services import campaigns, followups
-from campaign.tasks import tick
+from campaign.tasks import run_periodic
 from tests import factories as f
 from tests.fake_sendgrid import fake_sendgrid, webhook_signer  # noqa: F401
 from tests.functional.test_ledger import delivered, event
@@ -145,7 +145,7 @@ def test_tick_handles_a_bounce_whose_job_was_lost(app):
     db.session.commit()
     assert db.session.scalar(db.select(db.func.count(Alert.id))) == 0
 
-    tick()
+    run_periodic()
 
     assert [e.to_email for e in _letters()] == ["ceo@argus.example", "office@argus.example"]
     assert db.session.scalar(db.select(db.func.count(Alert.id))) == 1
@@ -215,7 +215,7 @@ def test_after_a_bounce_follow_ups_go_to_the_fallback_address_through_sendgrid(
         .values(created_at=utcnow() - timedelta(days=15))
     )
     db.session.commit()
-    tick()
+    run_periodic()
 
     assert _to_target(fake_sendgrid) == [
         (letter, "ceo@argus.example"),

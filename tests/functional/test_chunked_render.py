@@ -141,7 +141,7 @@ def test_tick_deletes_chunks_unused_for_a_month(app, small_chunks):
         path.write_bytes(b"%PDF-1.7 cached chunk")
     month_ago = time.time() - 31 * 86400
     os.utime(old, (month_ago, month_ago))
-    tasks.tick()
+    tasks.run_periodic()
     assert not old.exists() and fresh.exists()
 
 

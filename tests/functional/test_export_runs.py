@@ -8,7 +8,7 @@ from campaign.extensions import db
 from campaign.models import AuditEvent, Blob, ExportRun, utcnow
 from campaign.services import export_runs
 from campaign.services.campaigns import add_member
-from campaign.tasks import tick
+from campaign.tasks import run_periodic
 from tests import factories as f
 from tests.conftest import csrf_from
 from tests.functional.test_exports import _two_targets_three_signers, export_zip, start_export
@@ -120,14 +120,14 @@ def test_tick_deletes_old_exports_with_their_zip_and_fails_stalled_ones(client, 
     db.session.add(stalled)
     db.session.commit()
 
-    tick()  # both are recent: nothing changes
+    run_periodic()  # both are recent: nothing changes
     assert db.session.get(ExportRun, done.id) and db.session.get(Blob, sha)
     assert db.session.get(ExportRun, stalled.id).status == "running"
 
     done.finished_at = utcnow() - timedelta(hours=25)
     stalled.created_at = utcnow() - timedelta(hours=3)
     db.session.commit()
-    tick()
+    run_periodic()
     assert db.session.get(ExportRun, done.id) is None and db.session.get(Blob, sha) is None
     stalled = db.session.get(ExportRun, stalled.id)
     assert stalled.status == "failed" and "start it again" in stalled.error

@@ -20,7 +20,7 @@ from campaign import jobs
 from campaign.extensions import db
 from campaign.mail.outbox import queue_email
 from campaign.mail.sending import PAUSE_ENV
-from campaign.mail.sweep import tick
+from campaign.mail.sweep import sweep_outbox
 from campaign.models import OutboundEmail
 from tests.conftest import need
 from tests.fake_sendgrid import fake_sendgrid, webhook_signer  # noqa: F401
@@ -162,7 +162,7 @@ def test_worker_killed_after_the_api_call_loses_nothing_and_sends_once(
     assert _email(email_id).status == "sending"  # the answer was never recorded
 
     time.sleep(1.1)  # the dead worker's lease runs out
-    tick()
+    sweep_outbox()
     email = _email(email_id)
     assert email.status == "unknown"
     assert len(sendgrid.requests) == 1  # not sent again on a guess
@@ -188,7 +188,7 @@ def test_worker_killed_after_the_api_call_loses_nothing_and_sends_once(
         worker.communicate(timeout=120)
         assert worker.returncode == 0
     for _ in range(3):
-        tick()
+        sweep_outbox()
 
     email = _email(email_id)
     assert email.status == "processed"
@@ -207,14 +207,14 @@ def test_worker_killed_before_the_api_call_is_sent_once_after_reconciling(
     assert sendgrid.requests == []
 
     time.sleep(1.1)
-    tick()
+    sweep_outbox()
     assert _email(email_id).status == "unknown"  # no event yet; the window is still open
     assert sendgrid.requests == []
 
     # The reconcile window passes with no 'processed' event: SendGrid never had it.
     monkeypatch.setitem(app.config, "MAIL_RECONCILE_SECONDS", 0)
-    tick()
-    tick()
+    sweep_outbox()
+    sweep_outbox()
     email = _email(email_id)
     assert email.status == "sent" and email.attempts == 2
     assert len(sendgrid.requests) == len(sendgrid.accepted) == 1

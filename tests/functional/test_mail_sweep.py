@@ -7,7 +7,7 @@ from campaign import jobs
 from campaign.extensions import db
 from campaign.mail.outbox import retry
 from campaign.mail.sending import _finish, claim
-from campaign.mail.sweep import tick
+from campaign.mail.sweep import sweep_outbox
 from campaign.models import EmailEvent, OutboundEmail, utcnow
 from tests import factories
 
@@ -85,10 +85,10 @@ def test_tick_sends_queued_emails_whose_job_never_ran(app):
     db.session.commit()
     db.session.info.pop(jobs.READY, None)  # the process died right after the commit
 
-    report = tick()
+    report = sweep_outbox()
     assert report.claimed == 1
     assert _reload(email_id).status == "sent"
-    assert tick().claimed == 0  # idempotent
+    assert sweep_outbox().claimed == 0  # idempotent
 
 
 def test_expired_local_claim_is_simply_sent_again(app):
@@ -98,7 +98,7 @@ def test_expired_local_claim_is_simply_sent_again(app):
     claim(OutboundEmail.id == email_id, provider="local")
     _set(email_id, lease_until=_past())
 
-    report = tick()
+    report = sweep_outbox()
     assert report.expired == 1
     email = _reload(email_id)
     assert email.status == "sent" and email.attempts == 2
@@ -116,11 +116,11 @@ def _dead_sendgrid_claim() -> tuple[int, str]:
 def test_expired_sendgrid_claim_becomes_unknown_and_stays_without_webhooks(app):
     email_id, _ = _dead_sendgrid_claim()
 
-    assert tick().expired == 1
+    assert sweep_outbox().expired == 1
     email = _reload(email_id)
     assert email.status == "unknown" and "processed" in email.error
     _set(email_id, status_at=_past(3600))
-    tick()
+    sweep_outbox()
     # Nothing can tell whether SendGrid has it: a person decides (Retry button).
     assert _reload(email_id).status == "unknown"
 
@@ -128,11 +128,11 @@ def test_expired_sendgrid_claim_becomes_unknown_and_stays_without_webhooks(app):
 def test_unknown_is_sent_again_when_no_event_came_within_the_window(app, monkeypatch):
     monkeypatch.setitem(app.config, "SENDGRID_WEBHOOK_PUBLIC_KEY", "configured")
     email_id, _ = _dead_sendgrid_claim()
-    tick()
+    sweep_outbox()
     assert _reload(email_id).status == "unknown"  # still inside the window
 
     _set(email_id, status_at=_past(3600))
-    report = tick()
+    report = sweep_outbox()
     assert report.requeued == 1
     email = _reload(email_id)
     assert email.status == "sent" and email.provider == "local"
@@ -153,14 +153,14 @@ def test_unknown_with_a_stored_event_is_settled_as_sent(app, monkeypatch):
     db.session.commit()
     _set(email_id, status="unknown", status_at=_past(3600))
 
-    report = tick()
+    report = sweep_outbox()
     assert (report.reconciled, report.requeued, report.claimed) == (1, 0, 0)
     assert _reload(email_id).status == "sent"
 
 
 def test_a_slow_worker_still_records_its_answer_after_the_sweep_gave_up(app):
     email_id, token = _dead_sendgrid_claim()
-    tick()
+    sweep_outbox()
     assert _reload(email_id).status == "unknown"
 
     _finish(token, [email_id], "sent", provider_message_id="late-1")
@@ -182,7 +182,7 @@ def test_a_stale_worker_cannot_overwrite_a_row_claimed_again(app):
 
 def test_retry_takes_an_unknown_email_too(app):
     email_id, _ = _dead_sendgrid_claim()
-    tick()
+    sweep_outbox()
     retry(email_id)
     db.session.commit()
     jobs.run_ready()

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from campaign.extensions import db
-from campaign.mail.sweep import tick
+from campaign.mail.sweep import sweep_outbox
 from campaign.models import OutboundEmail, utcnow
 from campaign.services.partners import invite
 from tests import factories as f
@@ -25,7 +25,7 @@ def test_invitations_beyond_the_hourly_rate_wait_for_a_later_tick(app, monkeypat
     db.session.expire_all()
     assert (_count("sent"), _count("queued")) == (3, 2)
 
-    tick()  # still inside the hour: nothing more goes out
+    sweep_outbox()  # still inside the hour: nothing more goes out
     db.session.expire_all()
     assert (_count("sent"), _count("queued")) == (3, 2)
 
@@ -34,7 +34,7 @@ def test_invitations_beyond_the_hourly_rate_wait_for_a_later_tick(app, monkeypat
         OutboundEmail.__table__.update().values(sent_at=utcnow() - timedelta(minutes=61))
     )
     db.session.commit()
-    tick()
+    sweep_outbox()
     db.session.expire_all()
     assert (_count("sent"), _count("queued")) == (5, 0)
     recipients = db.session.scalars(db.select(OutboundEmail.to_email)).all()

@@ -18,7 +18,7 @@ from campaign.mail.outbox import (
     send_email,
 )
 from campaign.mail.sendgrid import _failure
-from campaign.mail.sweep import tick
+from campaign.mail.sweep import sweep_outbox
 from campaign.models import Blob, OutboundEmail, utcnow
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
@@ -212,7 +212,7 @@ def test_timeout_after_the_request_was_sent_is_unknown_not_resent(sendgrid, app,
 
     assert email.status == "unknown"
     assert "no answer from SendGrid" in email.error and "processed" in email.error
-    tick()
+    sweep_outbox()
     send_email(email.id)
     # SendGrid may have it: nothing is sent again until its events say otherwise.
     assert len(sendgrid.requests) == 1
@@ -292,7 +292,7 @@ def test_429_then_500_then_202_sends_exactly_one(sendgrid):
     _deliver(email_id)
     for _ in range(5):
         _make_due(email_id)
-        tick()
+        sweep_outbox()
 
     email = db.session.get(OutboundEmail, email_id)
     assert [r.path for r in sendgrid.requests] == ["/v3/mail/send"] * 3

@@ -82,7 +82,7 @@ def test_a_crash_while_applying_loses_no_event_and_tick_applies_it_later(app, po
     monkeypatch.setattr("campaign.mail.webhook_batches.record_events", events_module.record_events)
     batch.received_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
-    tasks.tick()
+    tasks.run_periodic()
     db.session.expire_all()
     assert db.session.get(WebhookBatch, batch.id).new_events == 2
     assert db.session.get(OutboundEmail, email.id).status == "bounce"
@@ -106,11 +106,11 @@ def test_applied_posts_are_deleted_after_a_week_but_their_events_stay(app, post)
     batch = db.session.scalars(db.select(WebhookBatch)).one()
     batch.processed_at = utcnow() - timedelta(days=6)
     db.session.commit()
-    tasks.tick()
+    tasks.run_periodic()
     assert db.session.scalar(db.select(db.func.count(WebhookBatch.id))) == 1
     db.session.expire_all()
     db.session.get(WebhookBatch, batch.id).processed_at = utcnow() - timedelta(days=8)
     db.session.commit()
-    tasks.tick()
+    tasks.run_periodic()
     assert db.session.scalar(db.select(db.func.count(WebhookBatch.id))) == 0
     assert db.session.scalar(db.select(db.func.count(EmailEvent.id))) == 1
