@@ -46,21 +46,21 @@ class Budget:
             self.value_cap = max(MAX_VALUE_WEIGHT, self.weigh(context, cap=None))
         self._remember = False
 
-    def tick(self) -> None:
+    def check_time(self) -> None:
         """Stop the render once its time is up; called from every hook that does work."""
         if time.monotonic() > self.deadline:
             raise LimitExceeded(f"the letter took longer than {self.seconds:g} s to render")
 
     def loop(self) -> None:
         """Count one loop iteration."""
-        self.tick()
+        self.check_time()
         self.loops += 1
         if self.loops > MAX_LOOP_ITERATIONS:
             raise LimitExceeded(f"loops ran more than {MAX_LOOP_ITERATIONS:,} times in total")
 
     def charge(self, size: int) -> None:
         """Count `size` new characters, refusing one operation or a render that builds too much."""
-        self.tick()
+        self.check_time()
         if size > MAX_STRING_CHARS:
             limit = f"{MAX_STRING_CHARS:,}"
             raise LimitExceeded(f"this would build text longer than {limit} characters")
@@ -70,7 +70,7 @@ class Budget:
 
     def spend(self, units: int) -> None:
         """Count work that builds nothing (sorting), against the same total."""
-        self.tick()
+        self.check_time()
         self.chars += units
         if self.chars > MAX_WORK_CHARS:
             raise LimitExceeded("the template does too much work; simplify it")

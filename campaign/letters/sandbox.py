@@ -210,7 +210,7 @@ class LetterEnvironment(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context, operator, left, right):
         """Apply + * ** % only when the result stays small."""
-        budget.current().tick()
+        budget.current().check_time()
         if operator == "%" and isinstance(left, str):
             raise LimitExceeded("% does not format text in letters; write {{ value }} instead")
         if operator == "**" and _is_number(left) and _is_number(right):
@@ -224,7 +224,7 @@ class LetterEnvironment(ImmutableSandboxedEnvironment):
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature
         """Call an allowed function, within the render's time."""
         work = budget.current()
-        work.tick()
+        work.check_time()
         for arg in (*args, *kwargs.values()):
             work.weigh(arg)
         result = super().call(__context, __obj, *args, **kwargs)
@@ -322,7 +322,7 @@ def render_text(
     try:
         template = _compile(source)
         for chunk in template.generate(context):
-            work.tick()
+            work.check_time()
             size += len(chunk.encode("utf-8"))
             if size > limits.output_bytes:
                 cap = _size(limits.output_bytes)
