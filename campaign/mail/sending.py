@@ -22,7 +22,7 @@ from ..config import SENDGRID_DEFAULT_HOST
 from ..extensions import db
 from ..models import OutboundEmail, utcnow
 from ..models.mail import UNKNOWN, OutboundBatch
-from . import PermanentFailure, TemporaryFailure, UnknownOutcome
+from .failures import PermanentFailure, TemporaryFailure, UnknownOutcome
 from .local import LocalBackend
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from ..models import (
     SignedVersion,
 )
 from . import audit
-from . import letters as letter_service
+from . import letter_versions as letter_service
 from .diffs import changed_paragraphs, compare_versions, diff_html, plain_text, word_diff
 from .partners import link_token, signing_url
 from .roster import letter_roster
