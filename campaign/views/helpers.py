@@ -1,7 +1,8 @@
 """Small helpers shared by the views."""
 
-from flask import abort, make_response
+from flask import abort, make_response, request
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import Invalid, NotFound
 from ..letters.document import letter_html
@@ -43,3 +44,28 @@ def field_error(form, exc: Invalid) -> None:
         field.errors.append(exc.reason)
     else:
         form.form_errors.append(f"{exc.field}: {exc.reason}")
+
+
+def plain(status: int, text: str):
+    """A short plain-text answer; the HTML error pages are for people, not SendGrid."""
+    return text + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def capped_body(max_bytes: int, *, cache: bool = False) -> bytes | None:
+    """The raw request body, or None when it is larger than max_bytes (chunked ones too).
+
+    Checked before anything parses the body. With `cache`, Werkzeug parses a form from
+    the bytes read here instead of reading the stream again.
+    """
+    if request.content_length is not None and request.content_length > max_bytes:
+        return None
+    # Chunked bodies carry no Content-Length. Werkzeug stops a capped stream at the cap
+    # without an error, so read one byte past it to tell "too large" from "exactly full".
+    request.max_content_length = max_bytes + 1
+    try:
+        body = request.get_data(cache=cache)
+    except RequestEntityTooLarge:
+        return None
+    if len(body) > max_bytes:
+        return None
+    return body
