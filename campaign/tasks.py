@@ -13,7 +13,7 @@ from .extensions import db
 from .letters.chunked import ChunkCache
 from .mail import webhook_batches
 from .mail.sweep import tick as sweep_outbox
-from .models import ExportRun, RenderedLetter, utcnow
+from .models import ExportRun, ExportStatus, RenderedLetter, RenderStatus, utcnow
 from .services import alerts, deadlines, export_runs, followups
 from .services.delivery import queue_letter_email
 from .services.reminders import send_due
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def render_letter(rendered_id: int) -> None:
     """Render one pending PDF and commit it; a crash marks it failed, never stuck."""
     rendered = db.session.get(RenderedLetter, rendered_id)
-    if rendered is None or rendered.status != "pending":
+    if rendered is None or rendered.status != RenderStatus.PENDING:
         return
     try:
         render_now(rendered)
@@ -35,7 +35,7 @@ def render_letter(rendered_id: int) -> None:
         log.exception("rendering letter %s failed", rendered_id)
         db.session.rollback()
         rendered = db.session.get(RenderedLetter, rendered_id)
-        rendered.status = "failed"
+        rendered.status = RenderStatus.FAILED
         rendered.error = "The PDF renderer failed; the server log has the details."
         rendered.finished_at = utcnow()
     db.session.commit()
@@ -45,7 +45,7 @@ def render_letter(rendered_id: int) -> None:
 def build_export(run_id: int) -> None:
     """Make a queued export ZIP, committing its progress after each file."""
     run = db.session.get(ExportRun, run_id)
-    if run is None or run.status != "queued":
+    if run is None or run.status != ExportStatus.QUEUED:
         return  # already built, or a duplicate delivery of this job
     try:
         export_runs.build(run, checkpoint=db.session.commit)
@@ -66,7 +66,7 @@ def build_export(run_id: int) -> None:
 def deliver_letters(rendered_ids: list[int]) -> None:
     """Render the targets' copies that are missing, together, then queue each letter email."""
     renders = [r for i in rendered_ids if (r := db.session.get(RenderedLetter, i)) is not None]
-    render_together([r for r in renders if r.status == "pending"])
+    render_together([r for r in renders if r.status == RenderStatus.PENDING])
     db.session.commit()
     for rendered in renders:
         queue_letter_email(rendered)

@@ -12,6 +12,7 @@ from ..letters.sandbox import check_template
 from ..models import (
     Blob,
     Campaign,
+    CampaignStatus,
     LetterRevision,
     LetterVersion,
     Target,
@@ -42,7 +43,7 @@ def content_sha256(subject: str, body: str) -> str:
 def check_draft(campaign: Campaign, user, subject: str, body: str) -> str:
     """Check that `user` may change the letter and that the text is valid; the clean subject."""
     require_editor(user)
-    if campaign.status in ("closed", "delivered"):
+    if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.DELIVERED):
         raise Conflict("Signing has closed; the letter text can no longer change.")
     subject = subject.strip()
     if not subject:
@@ -97,7 +98,7 @@ def publish(campaign: Campaign, user) -> LetterVersion:
     draft = latest_version(campaign)
     if draft is None or draft.is_published:
         raise Conflict("There is no unpublished draft to publish; edit the letter first.")
-    if campaign.status in ("closed", "delivered"):
+    if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.DELIVERED):
         raise Conflict("Signing has closed; the letter can no longer change.")
     if campaign.deadline <= utcnow():
         raise Conflict("The deadline has passed; move it before opening the campaign.")
@@ -106,7 +107,7 @@ def publish(campaign: Campaign, user) -> LetterVersion:
     draft.published_at = utcnow()
     draft.published_by_id = user.id
     draft.content_sha256 = content_sha256(draft.subject, draft.body)
-    campaign.status = "open"
+    campaign.status = CampaignStatus.OPEN
     db.session.flush()
     audit.record(
         "letter.published",

@@ -16,6 +16,7 @@ from ..mail.outbox import queue_email
 from ..mail.suppression import suppressed
 from ..models import (
     Campaign,
+    CampaignStatus,
     LetterVersion,
     Signature,
     SignatureRequest,
@@ -149,7 +150,7 @@ def request_all(campaign: Campaign, version: LetterVersion) -> int:
 def reconfirm(req: SignatureRequest, version_id: int, *, link_url: str) -> Signature:
     """The signer still signs the new text: the signature now counts for it."""
     campaign = req.partner.campaign
-    if campaign.status != "open":
+    if campaign.status != CampaignStatus.OPEN:
         raise Conflict("Signing has closed; contact the organisers about your signature.")
     sig = req.signature
     if sig is None or sig.withdrawn_at is not None or req.status not in ANSWERABLE:

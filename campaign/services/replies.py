@@ -17,7 +17,16 @@ from ..extensions import db
 from ..mail.inbound import InboundMessage
 from ..mail.outbox import queue_email
 from ..mail.reply_address import target_id_from
-from ..models import Campaign, OutboundEmail, Signature, SignatureRequest, Target, User, utcnow
+from ..models import (
+    Campaign,
+    OutboundEmail,
+    RequestStatus,
+    Signature,
+    SignatureRequest,
+    Target,
+    User,
+    utcnow,
+)
 from ..models.responses import Alert, InboundAttachment, InboundReply
 from . import audit, html_text, sender_check
 from .blobs import store_blob
@@ -203,7 +212,7 @@ def notify_cosigners(reply: InboundReply, target: Target) -> int:
             Signature.campaign_id == campaign.id,
             Signature.wants_updates.is_(True),
             Signature.withdrawn_at.is_(None),
-            SignatureRequest.status == "signed",
+            SignatureRequest.status == RequestStatus.SIGNED,
         )
         .order_by(Signature.id)
     )
