@@ -2,6 +2,8 @@
 
 `outbox` writes and sends OutboundEmail rows, `sendgrid` is the only module that talks
 to SendGrid, `local` is the no-provider default, and `events` applies webhook events.
+`inbound` reads SendGrid's Inbound Parse posts into a neutral InboundMessage, and
+`failures` names how a send can fail (imported by the adapters, never the other way).
 """
 
 from .failures import MailError, PermanentFailure, TemporaryFailure, UnknownOutcome

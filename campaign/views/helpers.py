@@ -51,11 +51,10 @@ def plain(status: int, text: str):
     return text + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def capped_body(max_bytes: int, *, cache: bool = False) -> bytes | None:
+def capped_body(max_bytes: int) -> bytes | None:
     """The raw request body, or None when it is larger than max_bytes (chunked ones too).
 
-    Checked before anything parses the body. With `cache`, Werkzeug parses a form from
-    the bytes read here instead of reading the stream again.
+    Checked before anything parses the body; callers parse the bytes returned.
     """
     if request.content_length is not None and request.content_length > max_bytes:
         return None
@@ -63,7 +62,7 @@ def capped_body(max_bytes: int, *, cache: bool = False) -> bytes | None:
     # without an error, so read one byte past it to tell "too large" from "exactly full".
     request.max_content_length = max_bytes + 1
     try:
-        body = request.get_data(cache=cache)
+        body = request.get_data(cache=False)
     except RequestEntityTooLarge:
         return None
     if len(body) > max_bytes:
