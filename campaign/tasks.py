@@ -13,7 +13,15 @@ from .extensions import db
 from .letters.chunked import ChunkCache
 from .mail import webhook_batches
 from .mail.sweep import sweep_outbox
-from .models import Campaign, ExportRun, RenderedLetter, utcnow
+from .models import (
+    Campaign,
+    CampaignStatus,
+    ExportRun,
+    ExportStatus,
+    RenderedLetter,
+    RenderStatus,
+    utcnow,
+)
 from .services import alerts, deadlines, evidence, export_runs, followups
 from .services import render_ahead as render_ahead_service
 from .services.delivery import queue_letter_email
@@ -27,7 +35,7 @@ log = logging.getLogger(__name__)
 def render_letter(rendered_id: int) -> None:
     """Render one pending PDF and commit it; a crash marks it failed, never stuck."""
     rendered = db.session.get(RenderedLetter, rendered_id)
-    if rendered is None or rendered.status != "pending":
+    if rendered is None or rendered.status != RenderStatus.PENDING:
         return
     try:
         render_now(rendered)
@@ -36,7 +44,7 @@ def render_letter(rendered_id: int) -> None:
         log.exception("rendering letter %s failed", rendered_id)
         db.session.rollback()
         rendered = db.session.get(RenderedLetter, rendered_id)
-        rendered.status = "failed"
+        rendered.status = RenderStatus.FAILED
         rendered.error = "The PDF renderer failed; the server log has the details."
         rendered.finished_at = utcnow()
     db.session.commit()
@@ -55,7 +63,7 @@ def render_ahead(campaign_id: int) -> None:
         # the certificate is issued now and their first click is served from the store.
         # While signing is open one made ahead would be stale within minutes, and each
         # burst of signatures would add an issued document that nobody asked for.
-        if campaign.status in ("closed", "delivered"):
+        if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.DELIVERED):
             evidence.current_certificate(campaign)
     db.session.commit()
 
@@ -64,7 +72,7 @@ def render_ahead(campaign_id: int) -> None:
 def build_export(run_id: int) -> None:
     """Make a queued export ZIP, committing its progress after each file."""
     run = db.session.get(ExportRun, run_id)
-    if run is None or run.status != "queued":
+    if run is None or run.status != ExportStatus.QUEUED:
         return  # already built, or a duplicate delivery of this job
     try:
         export_runs.build(run, checkpoint=db.session.commit)
@@ -85,7 +93,7 @@ def build_export(run_id: int) -> None:
 def deliver_letters(rendered_ids: list[int]) -> None:
     """Render the targets' copies that are missing, together, then queue each letter email."""
     renders = [r for i in rendered_ids if (r := db.session.get(RenderedLetter, i)) is not None]
-    render_together([r for r in renders if r.status == "pending"])
+    render_together([r for r in renders if r.status == RenderStatus.PENDING])
     db.session.commit()
     for rendered in renders:
         queue_letter_email(rendered)

@@ -10,23 +10,23 @@ from sqlalchemy import select
 
 from .. import jobs
 from ..extensions import db
-from ..models import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, utcnow
+from ..models import PROGRESS, TERMINAL, EmailEvent, EmailStatus, OutboundEmail, utcnow
 from .suppression import record_suppressions
 
 #: The SendGrid event types that may change an email's status; others are only stored.
 STATUS_EVENTS = {
-    "processed",
-    "deferred",
-    "delivered",
-    "open",
-    "click",
-    "bounce",
-    "dropped",
-    "spamreport",
-    "unsubscribe",
+    EmailStatus.PROCESSED,
+    EmailStatus.DEFERRED,
+    EmailStatus.DELIVERED,
+    EmailStatus.OPEN,
+    EmailStatus.CLICK,
+    EmailStatus.BOUNCE,
+    EmailStatus.DROPPED,
+    EmailStatus.SPAMREPORT,
+    EmailStatus.UNSUBSCRIBE,
 }
 #: Events meaning a letter did not arrive (see services/alerts.py, which handles them).
-BOUNCE_EVENTS = ("bounce", "dropped")
+BOUNCE_EVENTS = (EmailStatus.BOUNCE, EmailStatus.DROPPED)
 MAX_EVENT_ID_CHARS = 100
 MAX_REASON_CHARS = 2000
 LOOKUP_CHUNK = 500

@@ -14,7 +14,7 @@ from sqlalchemy import insert, update
 from .. import jobs
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..models import OutboundEmail, utcnow
+from ..models import EmailStatus, OutboundEmail, utcnow
 from ..models.mail import UNKNOWN, OutboundBatch
 from .sending import MAX_ATTEMPTS, backend, claim, send_claimed
 from .suppression import SUPPRESSED, suppressed
@@ -67,7 +67,7 @@ def queue_email(
         attachment_sha256=sha256,
         tracking=tracking,
         reply_to=reply_to or None,
-        status="queued",
+        status=EmailStatus.QUEUED,
         attempts=0,
     )
     blocked = suppressed([to_email]).get(to_email.strip().lower()) if partner_id else None
@@ -144,7 +144,7 @@ def queue_batch(
                 "subject": item.subject[:300],
                 "text_body": item.text_body,
                 "tracking": bool(tracking),
-                "status": "queued",
+                "status": EmailStatus.QUEUED,
                 "attempts": 0,
                 "created_at": now,
                 "batch_id": batches[item.template],
@@ -204,9 +204,11 @@ def retry(email_id: int, campaign_id: int | None = None) -> OutboundEmail:
         raise NotFound(f"no email {email_id}")
     moved = db.session.execute(
         update(OutboundEmail)
-        .where(OutboundEmail.id == email_id, OutboundEmail.status.in_(("failed", UNKNOWN)))
+        .where(
+            OutboundEmail.id == email_id, OutboundEmail.status.in_((EmailStatus.FAILED, UNKNOWN))
+        )
         .values(
-            status="queued",
+            status=EmailStatus.QUEUED,
             attempts=0,
             error=None,
             status_at=utcnow(),

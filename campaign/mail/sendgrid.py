@@ -40,7 +40,7 @@ from sendgrid.helpers.mail.exceptions import SendGridException
 from ..extensions import db
 from ..models import Blob, OutboundEmail
 from ..models.mail import OutboundBatch
-from . import PermanentFailure, TemporaryFailure, UnknownOutcome
+from .failures import PermanentFailure, TemporaryFailure, UnknownOutcome
 from .suppression import list_unsubscribe_headers
 
 log = logging.getLogger(__name__)

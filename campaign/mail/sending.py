@@ -20,9 +20,9 @@ from sqlalchemy import case, func, select, update
 
 from ..config import SENDGRID_DEFAULT_HOST
 from ..extensions import db
-from ..models import OutboundEmail, utcnow
+from ..models import EmailStatus, OutboundEmail, utcnow
 from ..models.mail import UNKNOWN, OutboundBatch
-from . import PermanentFailure, TemporaryFailure, UnknownOutcome
+from .failures import PermanentFailure, TemporaryFailure, UnknownOutcome
 from .local import LocalBackend
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def hourly_allowance(now) -> int:
     recent = db.session.scalar(
         select(func.count(OutboundEmail.id)).where(
             (OutboundEmail.sent_at >= now - timedelta(hours=1))
-            | (OutboundEmail.status == "sending")
+            | (OutboundEmail.status == EmailStatus.SENDING)
         )
     )
     return max(rate - recent, 0)
@@ -90,7 +90,7 @@ def claim(*conditions, limit: int = MAX_BATCH, provider: str) -> tuple[str, list
         return token, []  # over the hourly rate: the queue waits for a later tick
     candidates = (
         select(OutboundEmail.id)
-        .where(OutboundEmail.status == "queued", _due(now), *conditions)
+        .where(OutboundEmail.status == EmailStatus.QUEUED, _due(now), *conditions)
         .order_by(OutboundEmail.id)
         .limit(limit)
     )
@@ -105,9 +105,9 @@ def claim(*conditions, limit: int = MAX_BATCH, provider: str) -> tuple[str, list
         return token, []
     db.session.execute(
         update(OutboundEmail)
-        .where(OutboundEmail.id.in_(ids), OutboundEmail.status == "queued")
+        .where(OutboundEmail.id.in_(ids), OutboundEmail.status == EmailStatus.QUEUED)
         .values(
-            status="sending",
+            status=EmailStatus.SENDING,
             claim_token=token,
             lease_until=now + timedelta(seconds=setting("MAIL_LEASE_SECONDS", 120)),
             attempts=OutboundEmail.attempts + 1,
@@ -120,7 +120,7 @@ def claim(*conditions, limit: int = MAX_BATCH, provider: str) -> tuple[str, list
     db.session.commit()
     emails = db.session.scalars(
         select(OutboundEmail)
-        .where(OutboundEmail.claim_token == token, OutboundEmail.status == "sending")
+        .where(OutboundEmail.claim_token == token, OutboundEmail.status == EmailStatus.SENDING)
         .order_by(OutboundEmail.id)
         .execution_options(populate_existing=True)
     ).all()
@@ -168,7 +168,9 @@ def _send_group(sender, token: str, batch, emails: list[OutboundEmail]) -> None:
         # A bug must not leave rows stuck in 'sending' until the lease runs out.
         log.exception("emails %s could not be sent", ids)
         db.session.rollback()
-        _finish(token, ids, "failed", error="internal error while sending; see the server log")
+        _finish(
+            token, ids, EmailStatus.FAILED, error="internal error while sending; see the server log"
+        )
     else:
         _pause("after_send")
         now = utcnow()
@@ -180,7 +182,7 @@ def _send_group(sender, token: str, batch, emails: list[OutboundEmail]) -> None:
             _finish(
                 token,
                 sent_ids,
-                "sent",
+                EmailStatus.SENT,
                 provider_message_id=message_id or None,
                 sent_at=now,
                 error=None,
@@ -193,7 +195,7 @@ def _renew(token: str, emails: list[OutboundEmail]) -> list[OutboundEmail]:
     # A long run of sends can outlast the first lease; the sweep would then take the later
     # rows over while this worker still meant to send them.
     ids = [email.id for email in emails]
-    held = OutboundEmail.claim_token == token, OutboundEmail.status == "sending"
+    held = OutboundEmail.claim_token == token, OutboundEmail.status == EmailStatus.SENDING
     lease = timedelta(seconds=setting("MAIL_LEASE_SECONDS", 120))
     now = utcnow()
     renewed = db.session.execute(
@@ -222,14 +224,14 @@ def _permanent(token: str, emails: list[OutboundEmail], exc: PermanentFailure) -
     if not blamed or len(emails) == 1:
         blamed = emails
     log.warning("emails %s failed permanently: %s", [e.id for e in blamed], exc.reason)
-    _finish(token, [e.id for e in blamed], "failed", error=exc.reason)
+    _finish(token, [e.id for e in blamed], EmailStatus.FAILED, error=exc.reason)
     innocent = [e.id for e in emails if e not in blamed]
     if innocent:
         # Sent again at once without the bad recipients; the attempt is not held against them.
         _finish(
             token,
             innocent,
-            "queued",
+            EmailStatus.QUEUED,
             attempts=OutboundEmail.attempts - 1,
             next_attempt_at=None,
             error=None,
@@ -244,14 +246,14 @@ def _temporary(token: str, emails: list[OutboundEmail], exc: TemporaryFailure) -
             "emails %s gave up after %s attempts: %s", [e.id for e in emails], attempts, exc
         )
         reason = f"gave up after {attempts} attempts: {exc.reason}"
-        _finish(token, [e.id for e in emails], "failed", error=reason)
+        _finish(token, [e.id for e in emails], EmailStatus.FAILED, error=reason)
         return
     delay = backoff(attempts, exc.retry_after)
     log.info("emails %s retried in %.1f s: %s", [e.id for e in emails], delay, exc.reason)
     _finish(
         token,
         [e.id for e in emails],
-        "queued",
+        EmailStatus.QUEUED,
         next_attempt_at=utcnow() + timedelta(seconds=delay),
         error=f"attempt {attempts}: {exc.reason}",
     )
@@ -270,7 +272,7 @@ def _finish(token: str, ids: list[int], status: str, **values) -> None:
     """Record an outcome on rows this claim still holds, unless a webhook moved them on."""
     # SendGrid's 'processed' event can arrive before this commit; keep it if so. 'unknown'
     # counts as still ours: the sweep may have given up on a slow but living worker.
-    ours = OutboundEmail.status.in_(("sending", UNKNOWN))
+    ours = OutboundEmail.status.in_((EmailStatus.SENDING, UNKNOWN))
     db.session.execute(
         update(OutboundEmail)
         .where(OutboundEmail.id.in_(ids), OutboundEmail.claim_token == token)

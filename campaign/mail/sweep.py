@@ -14,7 +14,7 @@ from sqlalchemy import exists, select, update
 
 from .. import jobs
 from ..extensions import db
-from ..models import EmailEvent, OutboundEmail, utcnow
+from ..models import EmailEvent, EmailStatus, OutboundEmail, utcnow
 from ..models.mail import UNKNOWN
 from .sending import backend, claim, send_claimed, setting
 
@@ -65,12 +65,12 @@ def sweep_outbox() -> SweepReport:
 def expire_leases() -> int:
     """Turn 'sending' rows whose worker's lease ran out into 'unknown'; return how many."""
     now = utcnow()
-    expired = (OutboundEmail.status == "sending") & (OutboundEmail.lease_until < now)
+    expired = (OutboundEmail.status == EmailStatus.SENDING) & (OutboundEmail.lease_until < now)
     # The local outbox never left this machine: a dead worker there sent nothing.
     local = db.session.execute(
         update(OutboundEmail)
         .where(expired, OutboundEmail.provider == "local")
-        .values(status="queued", claim_token=None, lease_until=None, status_at=now)
+        .values(status=EmailStatus.QUEUED, claim_token=None, lease_until=None, status_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     remote = db.session.execute(
@@ -101,7 +101,9 @@ def reconcile_unknown() -> tuple[int, int]:
     settled = db.session.execute(
         update(OutboundEmail)
         .where(unknown, reported)
-        .values(status="sent", status_at=now, error=None, claim_token=None, lease_until=None)
+        .values(
+            status=EmailStatus.SENT, status_at=now, error=None, claim_token=None, lease_until=None
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if not current_app.config.get("SENDGRID_WEBHOOK_PUBLIC_KEY"):
@@ -116,7 +118,7 @@ def reconcile_unknown() -> tuple[int, int]:
             update(OutboundEmail)
             .where(OutboundEmail.id.in_(stale), unknown)
             .values(
-                status="queued",
+                status=EmailStatus.QUEUED,
                 status_at=now,
                 next_attempt_at=None,
                 claim_token=None,

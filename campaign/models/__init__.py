@@ -7,15 +7,16 @@ from .campaigns import (
     SIGNATURE_STYLES,
     STATUSES,
     Campaign,
+    CampaignStatus,
     LetterRevision,
     LetterVersion,
     ReviewComment,
     Target,
 )
 from .evidence import IssuedDocument
-from .exports import EXPORT_STATUSES, ExportRun
-from .files import Blob, RenderedLetter, RenderWanted
-from .mail import PROGRESS, TERMINAL, EmailEvent, OutboundEmail, WebhookBatch
+from .exports import EXPORT_STATUSES, ExportRun, ExportStatus
+from .files import Blob, RenderedLetter, RenderStatus, RenderWanted
+from .mail import PROGRESS, TERMINAL, EmailEvent, EmailStatus, OutboundEmail, WebhookBatch
 from .public import BlockedSource, PublicLink
 from .responses import Alert, FollowUpSent, FollowUpStep, InboundAttachment, InboundReply
 from .signing import (
@@ -26,6 +27,7 @@ from .signing import (
     VISIBILITY,
     Partner,
     ReminderSent,
+    RequestStatus,
     Signature,
     SignatureRequest,
     SignedVersion,
@@ -76,4 +78,9 @@ __all__ = [
     "User",
     "WebhookBatch",
     "utcnow",
+    "CampaignStatus",
+    "EmailStatus",
+    "ExportStatus",
+    "RenderStatus",
+    "RequestStatus",
 ]

@@ -1,6 +1,7 @@
 """Campaigns, their letter versions and their targets."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,7 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import utcnow
 
-STATUSES = ("draft", "open", "closed", "delivered")
+
+class CampaignStatus(StrEnum):
+    """draft -> open (signing) -> closed -> delivered; the values are what the database stores."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    DELIVERED = "delivered"
+
+
+STATUSES = tuple(CampaignStatus)
 PAGE_SIZES = ("A4", "Letter")
 #: How the signature block prints: a list grouped by tier, or a wall of logos.
 SIGNATURE_STYLES = ("list", "logo_wall", "names")
@@ -26,7 +37,7 @@ class Campaign(db.Model):
     #: Printed under the lead organisation's name in the letterhead.
     lead_address: Mapped[str] = mapped_column(Text, default="")
     #: draft -> open (signing) -> closed (no more signatures) -> delivered (sent to targets).
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT)
     #: Last moment partners can sign; personal links expire then.
     deadline: Mapped[datetime]
     #: Open and click tracking stay off unless the organiser turns them on.

@@ -1,6 +1,7 @@
 """Export ZIPs made by a job, with the progress the export page shows."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,8 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .base import utcnow
 
-#: queued -> running -> ready, or failed with the reason in `error`.
-EXPORT_STATUSES = ("queued", "running", "ready", "failed")
+
+class ExportStatus(StrEnum):
+    """queued -> running -> ready, or failed with the reason in `error`."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+EXPORT_STATUSES = tuple(ExportStatus)
 
 
 class ExportRun(db.Model):
@@ -22,7 +32,7 @@ class ExportRun(db.Model):
         ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.QUEUED)
     #: Files finished so far out of `total` (one PDF per target, then the lists).
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,12 +1,21 @@
 """Content-addressed file storage (logos, rendered PDFs) and rendered letters."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import utcnow
+
+
+class RenderStatus(StrEnum):
+    """A rendered letter: pending -> ready, or failed with the reason in `error`."""
+
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
 
 
 class Blob(db.Model):
@@ -38,7 +47,7 @@ class RenderedLetter(db.Model):
     #: sha256 of everything that went into the render; an unchanged letter is not re-rendered.
     inputs_sha256: Mapped[str] = mapped_column(String(64), index=True)
     #: pending -> ready, or failed with the reason in `error`.
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=RenderStatus.PENDING)
     pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     signatory_count: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

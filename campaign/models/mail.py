@@ -1,6 +1,7 @@
 """Outbound emails (the outbox) and the provider events about them."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,12 +9,37 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import utcnow
 
+
+class EmailStatus(StrEnum):
+    """Where an outbound email is; the values are what the database stores.
+
+    The provider's event names (processed, delivered, bounce...) are statuses too.
+    """
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    PROCESSED = "processed"
+    DEFERRED = "deferred"
+    DELIVERED = "delivered"
+    OPEN = "open"
+    CLICK = "click"
+    FAILED = "failed"
+    BOUNCE = "bounce"
+    DROPPED = "dropped"
+    SPAMREPORT = "spamreport"
+    UNSUBSCRIBE = "unsubscribe"
+    #: The API call may have gone through (timeout after sending, or a worker died before
+    #: it recorded the answer): resolved by SendGrid's 'processed' event before any resend.
+    UNKNOWN = "unknown"
+
+
+S = EmailStatus
 #: Statuses in the order they can follow each other; TERMINAL ones never change again.
-PROGRESS = ("queued", "sending", "sent", "processed", "deferred", "delivered", "open", "click")
-TERMINAL = ("failed", "bounce", "dropped", "spamreport", "unsubscribe")
-#: The API call may have gone through (timeout after sending, or a worker died before it
-#: recorded the answer): resolved by SendGrid's 'processed' event before any resend.
-UNKNOWN = "unknown"
+PROGRESS = (S.QUEUED, S.SENDING, S.SENT, S.PROCESSED, S.DEFERRED, S.DELIVERED, S.OPEN, S.CLICK)
+TERMINAL = (S.FAILED, S.BOUNCE, S.DROPPED, S.SPAMREPORT, S.UNSUBSCRIBE)
+UNKNOWN = S.UNKNOWN
+del S
 
 
 class OutboundBatch(db.Model):
@@ -59,7 +85,7 @@ class OutboundEmail(db.Model):
         ForeignKey("outbound_emails.id", ondelete="SET NULL")
     )
     #: queued -> sending -> sent -> processed/delivered/...; see PROGRESS and TERMINAL.
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=EmailStatus.QUEUED, index=True)
     #: "local" (the in-app outbox) or "sendgrid".
     provider: Mapped[str | None] = mapped_column(String(16))
     provider_message_id: Mapped[str | None] = mapped_column(String(200), index=True)

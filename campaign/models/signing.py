@@ -1,6 +1,7 @@
 """Partners, their personal signing links and their signatures."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,22 +16,28 @@ COALITION_ROLES = ("", "lead", "co_lead")
 #: How a signature appears: listed; listed only in copies made at or after delivery;
 #: or counted but never listed ("support privately").
 VISIBILITY = ("listed", "after_delivery", "private")
+
+
 #: Invited partners: invited -> viewed -> signed, or declined / withdrawn. Public sign-ups:
 #: unconfirmed (email not yet confirmed) -> pending (awaiting moderation) -> signed, or
 #: rejected; any signature can later be invalidated in bulk (a botnet or a prank).
-REQUEST_STATUSES = (
-    "invited",
-    "viewed",
-    "signed",
-    "declined",
-    "withdrawn",
-    "unconfirmed",
-    "pending",
-    "rejected",
-    "invalidated",
-)
+class RequestStatus(StrEnum):
+    """Where a signing link stands; the values are what the database stores."""
+
+    INVITED = "invited"
+    VIEWED = "viewed"
+    SIGNED = "signed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    UNCONFIRMED = "unconfirmed"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    INVALIDATED = "invalidated"
+
+
+REQUEST_STATUSES = tuple(RequestStatus)
 #: Statuses in which a public sign-up is not (or no longer) counted and cannot be edited.
-REFUSED_STATUSES = ("rejected", "invalidated")
+REFUSED_STATUSES = (RequestStatus.REJECTED, RequestStatus.INVALIDATED)
 
 
 class Partner(db.Model):
@@ -91,7 +98,7 @@ class SignatureRequest(db.Model):
     #: Follows the campaign's deadline (moved with it when the deadline changes).
     expires_at: Mapped[datetime]
     #: invited -> viewed -> signed; or declined / withdrawn.
-    status: Mapped[str] = mapped_column(String(16), default="invited")
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.INVITED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     viewed_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -116,7 +123,8 @@ class SignatureRequest(db.Model):
     @property
     def state(self) -> str:
         """Status as organisers see it: a revoked, unsigned link shows as revoked."""
-        if self.revoked_at is not None and self.status not in ("signed", "withdrawn"):
+        answered = (RequestStatus.SIGNED, RequestStatus.WITHDRAWN)
+        if self.revoked_at is not None and self.status not in answered:
             return "revoked"
         return self.status
 

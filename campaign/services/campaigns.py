@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import MEMBER_ROLES, Campaign, CampaignMember, Target, User, utcnow
+from ..models import MEMBER_ROLES, Campaign, CampaignMember, CampaignStatus, Target, User, utcnow
 from . import audit
 
 
@@ -103,7 +103,7 @@ def create_campaign(
         lead_organisation=lead_organisation.strip(),
         lead_address=lead_address.strip(),
         deadline=deadline,
-        status="draft",
+        status=CampaignStatus.DRAFT,
     )
     db.session.add(campaign)
     db.session.flush()
@@ -128,7 +128,7 @@ def add_member(campaign: Campaign, user: User, role: str = "organiser") -> None:
 
 def add_target(campaign: Campaign, user: User | None, **fields) -> Target:
     """Add a letter recipient; targets are fixed once the letter is delivered."""
-    if campaign.status == "delivered":
+    if campaign.status == CampaignStatus.DELIVERED:
         raise Conflict("The letter has been delivered; targets can no longer change.")
     target = Target(campaign_id=campaign.id, **{k: v.strip() for k, v in fields.items()})
     db.session.add(target)
@@ -140,7 +140,7 @@ def add_target(campaign: Campaign, user: User | None, **fields) -> Target:
 def remove_target(campaign: Campaign, user: User, target_id: int) -> None:
     """Remove a recipient before delivery."""
     target = get_target(campaign, target_id)
-    if campaign.status == "delivered":
+    if campaign.status == CampaignStatus.DELIVERED:
         raise Conflict("The letter has been delivered; targets can no longer change.")
     db.session.delete(target)
     db.session.flush()
@@ -158,9 +158,9 @@ def get_target(campaign: Campaign, target_id: int) -> Target:
 def close_signing(campaign: Campaign, user: User) -> None:
     """Stop accepting signatures so the letter can be delivered."""
     require_editor(user)
-    if campaign.status != "open":
+    if campaign.status != CampaignStatus.OPEN:
         raise Conflict("Only a campaign that is open for signatures can be closed.")
-    campaign.status = "closed"
+    campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = utcnow()
     db.session.flush()
     audit.record("campaign.closed", campaign=campaign, user=user)
@@ -169,11 +169,11 @@ def close_signing(campaign: Campaign, user: User) -> None:
 def reopen_signing(campaign: Campaign, user: User) -> None:
     """Accept signatures again after an early close (not after delivery)."""
     require_editor(user)
-    if campaign.status != "closed":
+    if campaign.status != CampaignStatus.CLOSED:
         raise Conflict("Only a closed campaign can be reopened.")
     if campaign.deadline <= utcnow():
         raise Conflict("The deadline has passed; move the deadline before reopening.")
-    campaign.status = "open"
+    campaign.status = CampaignStatus.OPEN
     campaign.closed_at = None
     db.session.flush()
     audit.record("campaign.reopened", campaign=campaign, user=user)
@@ -182,7 +182,7 @@ def reopen_signing(campaign: Campaign, user: User) -> None:
 def set_tracking(campaign: Campaign, user: User, enabled: bool) -> None:
     """Turn SendGrid's open and click tracking on or off for this campaign's emails."""
     require_organiser(user, campaign)
-    if campaign.status == "delivered":
+    if campaign.status == CampaignStatus.DELIVERED:
         raise Conflict("The letter has been delivered; tracking can no longer change.")
     campaign.tracking_enabled = bool(enabled)
     db.session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..models import Campaign, Partner, ReminderSent, SignatureRequest, utcnow
+from ..models import Campaign, CampaignStatus, Partner, ReminderSent, SignatureRequest, utcnow
 from . import audit
 from .campaigns import require_organiser
 
@@ -23,7 +23,7 @@ def change_deadline(campaign: Campaign, user, deadline: datetime) -> datetime:
     If signing closed only because the old deadline passed, it opens again until the new one.
     """
     require_organiser(user, campaign)
-    if campaign.status == "delivered":
+    if campaign.status == CampaignStatus.DELIVERED:
         raise Conflict("The letter has been delivered; its deadline can no longer change.")
     now = utcnow()
     deadline = deadline.replace(second=0, microsecond=0, tzinfo=None)
@@ -40,7 +40,7 @@ def change_deadline(campaign: Campaign, user, deadline: datetime) -> datetime:
     if reopen:
         # Extending a deadline that has passed means "give them more time": signing
         # resumes. A campaign an organiser closed by hand stays closed until reopened.
-        campaign.status = "open"
+        campaign.status = CampaignStatus.OPEN
         campaign.closed_at = None
     # Links expire with the deadline: each link follows it, in one UPDATE.
     db.session.execute(
@@ -76,7 +76,7 @@ def change_deadline(campaign: Campaign, user, deadline: datetime) -> datetime:
 def closed_by_deadline(campaign: Campaign) -> bool:
     """Whether signing is closed because the deadline passed (not by an organiser's hand)."""
     return (
-        campaign.status == "closed"
+        campaign.status == CampaignStatus.CLOSED
         and campaign.closed_at is not None
         and campaign.closed_at >= campaign.deadline
     )
@@ -85,9 +85,9 @@ def closed_by_deadline(campaign: Campaign) -> bool:
 def close_if_due(campaign: Campaign, now: datetime | None = None) -> bool:
     """Close an open campaign whose deadline has passed (audited); True if it closed it."""
     now = now or utcnow()
-    if campaign.status != "open" or campaign.deadline > now:
+    if campaign.status != CampaignStatus.OPEN or campaign.deadline > now:
         return False
-    campaign.status = "closed"
+    campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = now
     db.session.flush()
     audit.record(
@@ -104,6 +104,6 @@ def close_past_deadline(now: datetime | None = None) -> int:
     """Close every open campaign whose deadline has passed; return how many (flushes)."""
     now = now or utcnow()
     due = db.session.scalars(
-        select(Campaign).where(Campaign.status == "open", Campaign.deadline <= now)
+        select(Campaign).where(Campaign.status == CampaignStatus.OPEN, Campaign.deadline <= now)
     ).all()
     return sum(close_if_due(campaign, now) for campaign in due)

@@ -11,7 +11,7 @@ from ..letters.markdown import markdown_to_html
 from ..letters.sandbox import render_text, to_plain_text
 from ..mail.outbox import queue_email
 from ..mail.reply_address import reply_address
-from ..models import Campaign, RenderedLetter, Target, utcnow
+from ..models import Campaign, CampaignStatus, RenderedLetter, RenderStatus, Target, utcnow
 from . import audit
 from .campaigns import require_editor
 from .letters import letter_data, published_version
@@ -21,9 +21,9 @@ from .target_address import working_address
 
 def check_ready(campaign: Campaign) -> None:
     """Refuse delivery unless signing is closed and there is someone to send to."""
-    if campaign.status == "delivered":
+    if campaign.status == CampaignStatus.DELIVERED:
         raise Conflict("The letter has already been delivered.")
-    if campaign.status != "closed":
+    if campaign.status != CampaignStatus.CLOSED:
         raise Conflict("Close signing before delivering the letter.")
     if not campaign.targets:
         raise Conflict("Add at least one target (recipient) before delivering.")
@@ -35,7 +35,7 @@ def deliver(campaign: Campaign, user) -> list[RenderedLetter]:
     """Mark the campaign delivered and queue one signed copy per target."""
     require_editor(user)
     check_ready(campaign)
-    campaign.status = "delivered"
+    campaign.status = CampaignStatus.DELIVERED
     campaign.delivered_at = utcnow()
     renders = [request_render(campaign, target, queue=False) for target in campaign.targets]
     db.session.flush()
@@ -52,9 +52,9 @@ def deliver(campaign: Campaign, user) -> list[RenderedLetter]:
 
 def queue_letter_email(rendered: RenderedLetter) -> None:
     """Make sure a target's PDF exists, then queue the email carrying it (flushes)."""
-    if rendered.status == "pending":
+    if rendered.status == RenderStatus.PENDING:
         render_now(rendered)
-    if rendered.status != "ready":
+    if rendered.status != RenderStatus.READY:
         return  # the failure and its reason are on the render row
     campaign = db.session.get(Campaign, rendered.campaign_id)
     target = db.session.get(Target, rendered.target_id)

@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from ..errors import Invalid
 from ..extensions import db
-from ..models import Blob, Campaign, RenderedLetter, Target, utcnow
+from ..models import Blob, Campaign, RenderedLetter, RenderStatus, Target, utcnow
 from .evidence import certificate_pdf
 from .exports import signatories_csv, signatories_xlsx
 from .rendering import render_now, render_together, request_render
@@ -20,7 +20,7 @@ def ready_pdf(campaign: Campaign, target: Target | None = None) -> RenderedLette
     Raises Invalid with the renderer's reason when it cannot be made. Flushes.
     """
     rendered = request_render(campaign, target)
-    if rendered.status == "pending":
+    if rendered.status == RenderStatus.PENDING:
         # Exports wait for their own PDFs rather than leaving them to a worker.
         render_now(rendered)
     _check_ready(rendered)
@@ -29,7 +29,7 @@ def ready_pdf(campaign: Campaign, target: Target | None = None) -> RenderedLette
 
 def _check_ready(rendered: RenderedLetter) -> None:
     """Raise Invalid, saying which copy and why, unless the render is ready."""
-    if rendered.status != "ready":
+    if rendered.status != RenderStatus.READY:
         who = _addressee(rendered)
         raise Invalid("letter", f"the PDF {who} could not be made: {rendered.error}")
 
@@ -73,9 +73,11 @@ def write_zip(
     total = zip_steps(campaign)
     report = progress or (lambda done, total, step: None)
     renders = [request_render(campaign, target, queue=False) for target in targets]
-    steps = _PdfSteps(report, total, done=sum(r.status != "pending" for r in renders))
+    steps = _PdfSteps(report, total, done=sum(r.status != RenderStatus.PENDING for r in renders))
     # Exports wait for their own PDFs rather than leaving them to a worker.
-    render_together([r for r in renders if r.status == "pending"], steps.before, steps.parts)
+    render_together(
+        [r for r in renders if r.status == RenderStatus.PENDING], steps.before, steps.parts
+    )
     for rendered in renders:
         _check_ready(rendered)
     pdfs = [

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from .. import jobs
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Blob, Campaign, ExportRun, User, utcnow
+from ..models import Blob, Campaign, ExportRun, ExportStatus, User, utcnow
 from .audit import record
 from .blobs import store_blob
 from .export_bundle import write_zip, zip_steps
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 #: A run queued or running for longer than this lost its job (a worker died).
 STALLED_AFTER = timedelta(hours=2)
-ACTIVE = ("queued", "running")
+ACTIVE = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
 
 def start_export(campaign: Campaign, user: User) -> ExportRun:
@@ -84,7 +84,7 @@ def build(run: ExportRun, checkpoint: Callable[[], None]) -> None:
     Raises Invalid when a PDF cannot be made; the caller records it with fail().
     """
     campaign = db.session.get(Campaign, run.campaign_id)
-    run.status = "running"
+    run.status = ExportStatus.RUNNING
 
     def progress(done: int, total: int, step: str) -> None:
         run.done, run.total, run.step = done, total, step[:300]
@@ -95,7 +95,7 @@ def build(run: ExportRun, checkpoint: Callable[[], None]) -> None:
     files = write_zip(campaign, out, progress=progress)
     run.zip_sha256 = store_blob(out.getvalue(), "application/zip").sha256
     run.manifest = "".join(f"{sha}  {name}\n" for name, sha in files)
-    run.status = "ready"
+    run.status = ExportStatus.READY
     run.step = ""
     run.finished_at = utcnow()
     db.session.flush()
@@ -103,7 +103,7 @@ def build(run: ExportRun, checkpoint: Callable[[], None]) -> None:
 
 def fail(run: ExportRun, reason: str) -> None:
     """Mark a run failed with a reason people can act on (flushes)."""
-    run.status = "failed"
+    run.status = ExportStatus.FAILED
     run.error = reason
     run.finished_at = utcnow()
     db.session.flush()

@@ -20,10 +20,12 @@ from ..mail.outbox import queue_email
 from ..mail.reply_address import reply_address
 from ..models import (
     Campaign,
+    CampaignStatus,
     FollowUpSent,
     FollowUpStep,
     InboundReply,
     OutboundEmail,
+    RequestStatus,
     Signature,
     SignatureRequest,
     Target,
@@ -153,7 +155,9 @@ def due(now=None) -> list[tuple[FollowUpStep, Target]]:
     """(step, target) pairs due now: delivered long enough ago, no response, not yet sent."""
     now = now or utcnow()
     owed = []
-    campaigns = db.session.scalars(select(Campaign).where(Campaign.status == "delivered"))
+    campaigns = db.session.scalars(
+        select(Campaign).where(Campaign.status == CampaignStatus.DELIVERED)
+    )
     for campaign in campaigns:
         plan = steps(campaign)
         if not plan:
@@ -211,7 +215,7 @@ def _notify(campaign: Campaign, target: Target, step: FollowUpStep) -> None:
             Signature.campaign_id == campaign.id,
             Signature.withdrawn_at.is_(None),
             Signature.wants_updates.is_(True),
-            SignatureRequest.status == "signed",
+            SignatureRequest.status == RequestStatus.SIGNED,
         )
     )
     for sig in signers:

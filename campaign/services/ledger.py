@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..letters.document import signatory_total
-from ..models import Blob, Campaign, EmailEvent, OutboundEmail, RenderedLetter, Target
+from ..models import Blob, Campaign, EmailEvent, OutboundEmail, RenderedLetter, RenderStatus, Target
 from .exports import neutralise
 from .letters import published_version
 from .rendering import inputs_sha256, pdf_data
@@ -256,7 +256,7 @@ def delivery_preview(campaign: Campaign) -> list[dict]:
                 .where(
                     RenderedLetter.campaign_id == campaign.id,
                     RenderedLetter.inputs_sha256 == inputs_sha256(data),
-                    RenderedLetter.status == "ready",
+                    RenderedLetter.status == RenderStatus.READY,
                 )
                 .order_by(RenderedLetter.id.desc())
                 .limit(1)

@@ -6,20 +6,28 @@ import re
 
 from sqlalchemy import select
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..letters.sandbox import check_template
 from ..models import (
     Blob,
     Campaign,
+    CampaignStatus,
     LetterRevision,
     LetterVersion,
-    Signature,
     Target,
     utcnow,
 )
 from . import audit, reconsent
 from .campaigns import require_editor
+
+# Re-exported: views and services look versions up as letters.published_version etc.
+from .letter_versions import (  # noqa: F401
+    active_signatures,
+    get_version,
+    latest_version,
+    published_version,
+)
 from .letterhead import look_of
 from .roster import letter_roster
 
@@ -32,31 +40,10 @@ def content_sha256(subject: str, body: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def latest_version(campaign: Campaign) -> LetterVersion | None:
-    """The newest version, draft or published."""
-    return campaign.versions[-1] if campaign.versions else None
-
-
-def published_version(campaign: Campaign) -> LetterVersion | None:
-    """The newest frozen version: the text partners see and sign."""
-    for version in reversed(campaign.versions):
-        if version.is_published:
-            return version
-    return None
-
-
-def get_version(campaign: Campaign, number: int) -> LetterVersion:
-    """One version of this campaign's letter by number, or NotFound."""
-    for version in campaign.versions:
-        if version.number == number:
-            return version
-    raise NotFound("no such version")
-
-
 def check_draft(campaign: Campaign, user, subject: str, body: str) -> str:
     """Check that `user` may change the letter and that the text is valid; the clean subject."""
     require_editor(user)
-    if campaign.status in ("closed", "delivered"):
+    if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.DELIVERED):
         raise Conflict("Signing has closed; the letter text can no longer change.")
     subject = subject.strip()
     if not subject:
@@ -111,7 +98,7 @@ def publish(campaign: Campaign, user) -> LetterVersion:
     draft = latest_version(campaign)
     if draft is None or draft.is_published:
         raise Conflict("There is no unpublished draft to publish; edit the letter first.")
-    if campaign.status in ("closed", "delivered"):
+    if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.DELIVERED):
         raise Conflict("Signing has closed; the letter can no longer change.")
     if campaign.deadline <= utcnow():
         raise Conflict("The deadline has passed; move it before opening the campaign.")
@@ -120,7 +107,7 @@ def publish(campaign: Campaign, user) -> LetterVersion:
     draft.published_at = utcnow()
     draft.published_by_id = user.id
     draft.content_sha256 = content_sha256(draft.subject, draft.body)
-    campaign.status = "open"
+    campaign.status = CampaignStatus.OPEN
     db.session.flush()
     audit.record(
         "letter.published",
@@ -162,16 +149,6 @@ def restore(campaign: Campaign, user, number: int) -> LetterVersion:
         replaced_draft=None if latest.is_published else latest.number,
     )
     return draft
-
-
-def active_signatures(campaign: Campaign) -> list[Signature]:
-    """Live signatures, on any version: not withdrawn, from links that were not revoked.
-
-    Which of them the letter counts and names is the roster's rule (services/roster.py).
-    """
-    roster = letter_roster(campaign)
-    live = [e.signature for e in (*roster.entries, *roster.awaiting)]
-    return sorted(live, key=lambda sig: (sig.organisation, sig.id))
 
 
 def target_dict(target: Target) -> dict:

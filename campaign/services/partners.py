@@ -16,7 +16,15 @@ from ..links import external_url
 from ..mail.batching import Placeholders
 from ..mail.outbox import BatchItem, queue_batch
 from ..mail.suppression import unsubscribe_url
-from ..models import TIERS, Campaign, Partner, SignatureRequest, utcnow
+from ..models import (
+    TIERS,
+    Campaign,
+    CampaignStatus,
+    Partner,
+    RequestStatus,
+    SignatureRequest,
+    utcnow,
+)
 from . import audit
 from .coalition import require_manager
 from .duplicates import find_flags
@@ -172,7 +180,7 @@ def _new_link(campaign: Campaign, partner_id: int) -> tuple[dict, str]:
         "token_sha256": sha256,
         "token_salt": salt,
         "expires_at": campaign.deadline,
-        "status": "invited",
+        "status": RequestStatus.INVITED,
     }
     return row, token
 
@@ -180,7 +188,10 @@ def _new_link(campaign: Campaign, partner_id: int) -> tuple[dict, str]:
 def issue_link(campaign: Campaign, partner: Partner) -> tuple[SignatureRequest, str]:
     """Create a personal link; only its hash is stored, the token is returned once."""
     for old in partner.requests:
-        if old.revoked_at is None and old.status not in ("signed", "withdrawn"):
+        if old.revoked_at is None and old.status not in (
+            RequestStatus.SIGNED,
+            RequestStatus.WITHDRAWN,
+        ):
             old.revoked_at = utcnow()  # a reissued link kills the previous one at once
     row, token = _new_link(campaign, partner.id)
     req = SignatureRequest(**row)
@@ -220,7 +231,7 @@ def invitation_text(campaign: Campaign, values: dict[str, str]) -> str:
 def invite(campaign: Campaign, user, partners: list[Partner]) -> dict[int, str]:
     """Issue links and queue invitation emails (sent after the commit); return the tokens."""
     require_manager(user, campaign, partners)
-    if campaign.status != "open":
+    if campaign.status != CampaignStatus.OPEN:
         raise Conflict("Publish the letter to open the campaign before inviting partners.")
 
     def render(values: dict[str, str]) -> str:

@@ -18,8 +18,10 @@ from ..models import (
     VISIBILITY,
     BlockedSource,
     Campaign,
+    CampaignStatus,
     Partner,
     PublicLink,
+    RequestStatus,
     Signature,
     SignatureRequest,
     SignedVersion,
@@ -79,7 +81,7 @@ def resolve_public(token: str) -> Campaign:
     if link is None or not link.enabled:
         raise NotFound("public link")
     campaign = db.session.get(Campaign, link.campaign_id)
-    if campaign.status != "open" or published_version(campaign) is None:
+    if campaign.status != CampaignStatus.OPEN or published_version(campaign) is None:
         raise NotFound("public link")
     return campaign
 
@@ -126,7 +128,7 @@ def submit(
     db.session.add(partner)
     db.session.flush()
     req, token = issue_link(campaign, partner)
-    req.status = "unconfirmed"
+    req.status = RequestStatus.UNCONFIRMED
     req.addressee_name = fields["contact_name"]
     req.addressee_email = email
     sig = Signature(
@@ -184,9 +186,9 @@ def submit(
 
 def confirm(req: SignatureRequest) -> None:
     """The signer proved the address: the sign-up joins the moderation queue."""
-    if req.status != "unconfirmed":
+    if req.status != RequestStatus.UNCONFIRMED:
         return  # confirming twice is harmless
-    req.status = "pending"
+    req.status = RequestStatus.PENDING
     req.confirmed_at = utcnow()
     db.session.flush()
     audit.record(
@@ -210,12 +212,12 @@ def moderate(
     """Approve a confirmed sign-up (it then counts) or reject it with a reason."""
     require_editor(user)
     req = _public_request(campaign, request_id)
-    if req.status != "pending":
+    if req.status != RequestStatus.PENDING:
         raise Conflict("Only confirmed sign-ups waiting for review can be approved or rejected.")
     reason = reason.strip()
     if not approve and not reason:
         raise Invalid("reason", "say why, so the signer knows (it is shown to them)")
-    req.status = "signed" if approve else "rejected"
+    req.status = RequestStatus.SIGNED if approve else RequestStatus.REJECTED
     req.moderated_at = utcnow()
     req.moderated_by_id = user.id
     req.moderation_reason = reason[:1000]
@@ -238,7 +240,7 @@ def queue(campaign: Campaign) -> list[dict]:
         .where(
             SignatureRequest.campaign_id == campaign.id,
             Partner.source == "public",
-            SignatureRequest.status.in_(("unconfirmed", "pending")),
+            SignatureRequest.status.in_((RequestStatus.UNCONFIRMED, RequestStatus.PENDING)),
         )
         .order_by(SignatureRequest.id)
     ).all()
@@ -291,7 +293,7 @@ def invalidate_from(campaign: Campaign, user, *, kind: str, value: str, reason: 
         .where(
             SignatureRequest.campaign_id == campaign.id,
             Partner.source == "public",
-            SignatureRequest.status.not_in(("invalidated",)),
+            SignatureRequest.status.not_in((RequestStatus.INVALIDATED,)),
         )
     ).all()
     hit = 0
@@ -301,7 +303,7 @@ def invalidate_from(campaign: Campaign, user, *, kind: str, value: str, reason: 
             sig.ip == value if kind == "ip" else (domain == value or domain.endswith("." + value))
         )
         if matches:
-            req.status = "invalidated"
+            req.status = RequestStatus.INVALIDATED
             req.moderation_reason = reason.strip()[:1000] or f"bulk invalidation of {kind} {value}"
             req.moderated_at = utcnow()
             req.moderated_by_id = user.id

@@ -16,13 +16,14 @@ from ..mail.outbox import queue_email
 from ..mail.suppression import suppressed
 from ..models import (
     Campaign,
+    CampaignStatus,
     LetterVersion,
     Signature,
     SignatureRequest,
     SignedVersion,
 )
 from . import audit
-from . import letters as letter_service
+from . import letter_versions as letter_service
 from .diffs import changed_paragraphs, compare_versions, diff_html, plain_text, word_diff
 from .partners import link_token, signing_url
 from .roster import letter_roster
@@ -149,7 +150,7 @@ def request_all(campaign: Campaign, version: LetterVersion) -> int:
 def reconfirm(req: SignatureRequest, version_id: int, *, link_url: str) -> Signature:
     """The signer still signs the new text: the signature now counts for it."""
     campaign = req.partner.campaign
-    if campaign.status != "open":
+    if campaign.status != CampaignStatus.OPEN:
         raise Conflict("Signing has closed; contact the organisers about your signature.")
     sig = req.signature
     if sig is None or sig.withdrawn_at is not None or req.status not in ANSWERABLE:

@@ -18,7 +18,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..mail.outbox import queue_email
 from ..mail.suppression import suppressed, unsubscribe_url
-from ..models import Campaign, Partner, ReminderSent, utcnow
+from ..models import Campaign, CampaignStatus, Partner, ReminderSent, RequestStatus, utcnow
 from . import audit
 from .campaigns import require_editor
 from .partners import link_token, signing_url
@@ -56,7 +56,7 @@ def due(now=None) -> list[tuple[Partner, list[int]]]:
     """Partners owed a reminder now, with the thresholds that have passed for them."""
     now = now or utcnow()
     campaigns = db.session.scalars(
-        select(Campaign).where(Campaign.status == "open", Campaign.deadline > now)
+        select(Campaign).where(Campaign.status == CampaignStatus.OPEN, Campaign.deadline > now)
     ).all()
     owed = []
     for campaign in campaigns:
@@ -78,7 +78,11 @@ def due(now=None) -> list[tuple[Partner, list[int]]]:
         blocked = suppressed([p.contact_email for p in partners])
         for partner in partners:
             req = partner.current_request
-            if req is None or req.revoked_at is not None or req.status not in ("invited", "viewed"):
+            if (
+                req is None
+                or req.revoked_at is not None
+                or req.status not in (RequestStatus.INVITED, RequestStatus.VIEWED)
+            ):
                 continue  # never invited, or answered: signed, declined, withdrew, revoked
             address = (req.addressee_email or partner.contact_email).lower()
             if address in blocked or partner.contact_email.lower() in blocked:

@@ -18,7 +18,7 @@ from ..letters import chunked
 from ..letters.document import letter_html, signatory_total
 from ..letters.pdf import html_to_pdf
 from ..letters.seal import seal
-from ..models import Campaign, LetterVersion, RenderedLetter, Target, utcnow
+from ..models import Campaign, LetterVersion, RenderedLetter, RenderStatus, Target, utcnow
 from .blobs import store_blob
 from .evidence import letter_code, record_issued, verification
 from .letters import letter_data, letter_images, published_version
@@ -61,7 +61,7 @@ def request_render(
         .where(
             RenderedLetter.campaign_id == campaign.id,
             RenderedLetter.inputs_sha256 == key,
-            RenderedLetter.status.in_(("pending", "ready")),
+            RenderedLetter.status.in_((RenderStatus.PENDING, RenderStatus.READY)),
         )
         .order_by(RenderedLetter.id.desc())
     )
@@ -217,11 +217,11 @@ def _finish(copy: _Copy, pdf: bytes | None = None, error: str = "") -> None:
         except Invalid as exc:
             pdf, error = None, exc.reason
     if pdf is None:
-        rendered.status = "failed"
+        rendered.status = RenderStatus.FAILED
         rendered.error = error
     else:
         rendered.pdf_sha256 = store_blob(pdf, "application/pdf").sha256
-        rendered.status = "ready"
+        rendered.status = RenderStatus.READY
         record_issued(
             copy.campaign,
             pdf,

@@ -14,36 +14,50 @@ from sqlalchemy import func, select
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
+from ..mail.inbound import InboundMessage
 from ..mail.outbox import queue_email
 from ..mail.reply_address import target_id_from
-from ..models import Campaign, OutboundEmail, Signature, SignatureRequest, Target, User, utcnow
+from ..models import (
+    Campaign,
+    OutboundEmail,
+    RequestStatus,
+    Signature,
+    SignatureRequest,
+    Target,
+    User,
+    utcnow,
+)
 from ..models.responses import Alert, InboundAttachment, InboundReply
-from . import audit
+from . import audit, html_text, sender_check
 from .blobs import store_blob
 from .campaigns import require_organiser
-from .inbound_parse import Inbound
 
 #: How much of the reply the co-signers' notice quotes.
 NOTICE_QUOTE_CHARS = 20_000
 HELD_LABEL = "held: sender not verified"
+#: Enough for any real reply; a longer text is cut, with a note saying so.
+MAX_TEXT_CHARS = html_text.MAX_TEXT_CHARS
 
 
-def receive(message: Inbound) -> InboundReply:
+def receive(message: InboundMessage) -> InboundReply:
     """Store a reply; on its target when its reply address matches one, else in the inbox."""
     target = _match(message.to)
+    unverified = sender_check.problem(
+        message.from_email, message.envelope_from, message.spf, message.dkim_passed
+    )
     reply = InboundReply(
         to_address=_address_used(message.to, target)[:320],
-        from_email=message.from_email,
+        from_email=message.from_email[:254],
         from_name=message.from_name,
         subject=message.subject,
-        text=message.text,
+        text=reply_text(message),
         received_at=utcnow(),
         spf=message.spf,
         dkim=message.dkim,
-        held_reason=message.unverified[:300] if message.unverified else None,
+        held_reason=unverified[:300] if unverified else None,
         inbox_campaign_id=target.campaign_id if target else _campaign_addressed(message.to),
     )
-    for upload in message.uploads:
+    for upload in message.attachments:
         # Stored as opaque bytes: the sender's type is shown, never trusted to serve by.
         blob = store_blob(upload.data, "application/octet-stream")
         reply.attachments.append(
@@ -59,6 +73,19 @@ def receive(message: Inbound) -> InboundReply:
     if target is not None:
         attach(reply, target)
     return reply
+
+
+def reply_text(message: InboundMessage) -> str:
+    """The text kept of a reply: its text part, else its HTML as text; capped, gaps named."""
+    text = message.text
+    if not text.strip() and message.html:
+        text = html_text.html_to_text(message.html)
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS] + html_text.CUT_NOTE
+    if message.not_kept:
+        # Said in the reply itself, so organisers know to ask the target for the file.
+        text += "\n\n[Not kept (too many or too large): " + ", ".join(message.not_kept) + "]"
+    return text
 
 
 def _match(candidates: list[str]) -> Target | None:
@@ -185,7 +212,7 @@ def notify_cosigners(reply: InboundReply, target: Target) -> int:
             Signature.campaign_id == campaign.id,
             Signature.wants_updates.is_(True),
             Signature.withdrawn_at.is_(None),
-            SignatureRequest.status == "signed",
+            SignatureRequest.status == RequestStatus.SIGNED,
         )
         .order_by(Signature.id)
     )

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Campaign, LetterVersion, Partner, Signature, SignatureRequest
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    LetterVersion,
+    Partner,
+    RequestStatus,
+    Signature,
+    SignatureRequest,
+)
 
 #: What each visibility choice means on the letter and in exports.
 VISIBILITY_LABELS = {
@@ -104,11 +112,11 @@ def letter_roster(campaign: Campaign) -> Roster:
         .where(
             Signature.campaign_id == campaign.id,
             Signature.withdrawn_at.is_(None),
-            SignatureRequest.status == "signed",
+            SignatureRequest.status == RequestStatus.SIGNED,
         )
         .order_by(Signature.organisation, Signature.id)
     )
-    delivered = campaign.status == "delivered"
+    delivered = campaign.status == CampaignStatus.DELIVERED
     entries, awaiting = [], []
     for sig, partner, number in rows:
         earlier = current is not None and sig.letter_version_id != current.id

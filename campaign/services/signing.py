@@ -9,6 +9,8 @@ from ..mail.outbox import queue_email
 from ..models import (
     REFUSED_STATUSES,
     VISIBILITY,
+    CampaignStatus,
+    RequestStatus,
     Signature,
     SignatureRequest,
     SignedVersion,
@@ -85,8 +87,8 @@ def resolve(token: str) -> SignatureRequest:
 
 def note_viewed(req: SignatureRequest) -> None:
     """Record the first view; viewing never consumes the link (mail scanners open links)."""
-    if req.status == "invited":
-        req.status = "viewed"
+    if req.status == RequestStatus.INVITED:
+        req.status = RequestStatus.VIEWED
         req.viewed_at = utcnow()
         db.session.flush()
 
@@ -95,7 +97,7 @@ def can_change(req: SignatureRequest) -> bool:
     """Whether the partner may still sign, edit or withdraw."""
     campaign = req.partner.campaign
     # The deadline counts even before `flask tick` has marked the campaign closed.
-    return campaign.status == "open" and campaign.deadline > utcnow()
+    return campaign.status == CampaignStatus.OPEN and campaign.deadline > utcnow()
 
 
 def _take_turns(req: SignatureRequest) -> None:
@@ -195,11 +197,11 @@ def sign(
     sig.signed_at = utcnow()
     sig.withdrawn_at = None
     if req.partner.source != "public":
-        req.status = "signed"
-    elif req.status == "withdrawn":
+        req.status = RequestStatus.SIGNED
+    elif req.status == RequestStatus.WITHDRAWN:
         # Public sign-ups count only after confirmation and review, so signing again after
         # a withdrawal goes back through review instead of counting at once.
-        req.status = "pending" if req.confirmed_at else "unconfirmed"
+        req.status = RequestStatus.PENDING if req.confirmed_at else RequestStatus.UNCONFIRMED
     db.session.flush()
     audit.record(
         "signature.signed" if first else "signature.updated",
@@ -233,7 +235,7 @@ def withdraw(req: SignatureRequest) -> Signature:
     if sig is None or sig.withdrawn_at is not None:
         raise Conflict("There is no signature to withdraw.")
     sig.withdrawn_at = utcnow()
-    req.status = "withdrawn"
+    req.status = RequestStatus.WITHDRAWN
     db.session.flush()
     audit.record(
         "signature.withdrawn",
@@ -258,7 +260,7 @@ def revoke(partner, user) -> SignatureRequest:
     req = partner.current_request
     if req is None or req.revoked_at is not None:
         raise Conflict("This partner has no live link to revoke.")
-    if req.status in ("signed", "withdrawn"):
+    if req.status in (RequestStatus.SIGNED, RequestStatus.WITHDRAWN):
         raise Conflict("This partner has already answered; their link stays for edits.")
     req.revoked_at = utcnow()
     db.session.flush()
@@ -273,7 +275,7 @@ def forward(req: SignatureRequest, *, name: str, email: str, note: str = "") -> 
     campaign = req.partner.campaign
     if not can_change(req):
         raise Conflict("Signing has closed for this letter.")
-    if req.status in ("signed", "withdrawn"):
+    if req.status in (RequestStatus.SIGNED, RequestStatus.WITHDRAWN):
         raise Conflict("Your organisation has already answered; withdraw first to hand over.")
     name = name.strip()
     if not name:

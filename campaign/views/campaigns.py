@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..forms import CampaignForm, ConfirmForm, DeadlineForm, TargetForm
+from ..models import CampaignStatus
 from ..services import alerts, deadlines, delivery
 from ..services import campaigns as service
 from ..services.dashboard import campaign_overview
@@ -69,7 +70,7 @@ def _show(campaign, target_form, status=200, deadline_form=None):
         target_form=target_form,
         confirm=ConfirmForm(),
         alerts=alerts.open_alerts(campaign),
-        ledger=campaign_ledger(campaign) if campaign.status == "delivered" else [],
+        ledger=campaign_ledger(campaign) if campaign.status == CampaignStatus.DELIVERED else [],
         deadline_form=deadline_form,
     ), status
 
@@ -199,7 +200,7 @@ def deadline(slug):
     editor_required()
     form = DeadlineForm()
     if form.validate_on_submit():
-        was_closed = campaign.status == "closed"
+        was_closed = campaign.status == CampaignStatus.CLOSED
         try:
             deadlines.change_deadline(campaign, current_user, form.deadline.data)
         except Invalid as exc:
@@ -212,7 +213,7 @@ def deadline(slug):
         else:
             db.session.commit()
             when = f"{campaign.deadline:%d %b %Y %H:%M} UTC"
-            if campaign.status == "closed":
+            if campaign.status == CampaignStatus.CLOSED:
                 flash(
                     f"The deadline is now {when}. You closed signing by hand, so it stays "
                     "closed: press Reopen signing to let partners sign until then.",

@@ -17,7 +17,7 @@ from .. import jobs
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..forms import ConfirmForm
-from ..models import Blob
+from ..models import Blob, ExportStatus, RenderStatus
 from ..services.campaigns import get_target, require_organiser
 from ..services.evidence import certificate_pdf, current_certificate
 from ..services.export_bundle import certificate_name, zip_name
@@ -55,8 +55,8 @@ def pdf(slug):
     # Without Redis the render job runs in this process right after the commit.
     jobs.run_ready()
     db.session.refresh(rendered)
-    if rendered.status != "ready":
-        code = 202 if rendered.status == "pending" else 409
+    if rendered.status != RenderStatus.READY:
+        code = 202 if rendered.status == RenderStatus.PENDING else 409
         return render_template("exports/pending.html", campaign=campaign, rendered=rendered), code
     blob = db.session.get(Blob, rendered.pdf_sha256)
     name = f"{campaign.slug}-signed-letter{'-' + str(target.id) if target else ''}.pdf"
@@ -220,7 +220,7 @@ def zip_download(slug, run_id):
     """The finished export ZIP."""
     campaign = campaign_or_404(slug)
     run = _run_or_404(campaign, run_id)
-    if run.status != "ready":
+    if run.status != ExportStatus.READY:
         return redirect(url_for("exports.zip_run", slug=slug, run_id=run.id))
     blob = db.session.get(Blob, run.zip_sha256)
     return Response(

@@ -2,8 +2,9 @@
 
 from collections.abc import Callable
 
-from flask import abort, flash, make_response, redirect
+from flask import abort, flash, make_response, redirect, request
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -79,3 +80,27 @@ def confirmed_action(
     db.session.commit()
     flash(success(result) if callable(success) else success, category)
     return redirect(done or back)
+
+
+def plain(status: int, text: str):
+    """A short plain-text answer; the HTML error pages are for people, not SendGrid."""
+    return text + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def capped_body(max_bytes: int) -> bytes | None:
+    """The raw request body, or None when it is larger than max_bytes (chunked ones too).
+
+    Checked before anything parses the body; callers parse the bytes returned.
+    """
+    if request.content_length is not None and request.content_length > max_bytes:
+        return None
+    # Chunked bodies carry no Content-Length. Werkzeug stops a capped stream at the cap
+    # without an error, so read one byte past it to tell "too large" from "exactly full".
+    request.max_content_length = max_bytes + 1
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return None
+    if len(body) > max_bytes:
+        return None
+    return body

@@ -16,19 +16,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import MultiPartParser
 from wtforms.fields.choices import SelectChoice
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import csrf, db
 from ..forms import AssignReplyForm, ConfirmForm
+from ..mail import inbound as inbound_mail
 from ..models import Blob
-from ..services import inbound_parse, replies
 from ..services import inbox as inbox_service
-from .helpers import campaign_or_404, editor_required, field_error
-from .webhooks import capped_body, plain
+from ..services import replies
+from .helpers import campaign_or_404, capped_body, editor_required, field_error, plain
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +45,20 @@ def receive(secret):
         log.warning("Inbound parse refused: wrong secret in the URL")
         return plain(403, "forbidden")
     max_bytes = current_app.config["INBOUND_MAX_BYTES"]
-    if capped_body(max_bytes, cache=True) is None:
+    body = capped_body(max_bytes)
+    if body is None:
         return plain(413, "payload too large")
     if request.mimetype != "multipart/form-data":
         return plain(400, "expected multipart/form-data")
-    files = MultiDict()
     try:
-        fields, files = _form_as_bytes(max_bytes)
-        message = inbound_parse.parse_sendgrid(fields, files)
+        boundary = request.mimetype_params.get("boundary", "")
+        message = inbound_mail.parse_post(body, boundary, max_bytes)
     except RequestEntityTooLarge:
         return plain(413, "payload too large")
     except Invalid as exc:
         return plain(400, f"{exc.field}: {exc.reason}")
     except ValueError:
         return plain(400, "malformed multipart body")
-    finally:
-        # These files came from our own parser, not request.files: Flask will not close them.
-        for _name, upload in files.items(multi=True):
-            upload.close()
     reply = replies.receive(message)
     db.session.commit()
     log.info(
@@ -73,37 +67,6 @@ def receive(secret):
         f"target {reply.target_id}" if reply.target_id else "unmatched",
     )
     return plain(200, "ok")
-
-
-class _LosslessFields(MultiPartParser):
-    """Reads every form field as Latin-1, which maps each byte to one character.
-
-    Werkzeug decodes fields as UTF-8 and replaces what does not fit, but a reply keeps
-    the character set its sender's mail program used (windows-1252, ISO-8859-2...), and
-    SendGrid names it per field in `charsets`. Latin-1 loses nothing, so replies.py can
-    decode each field's bytes with the charset SendGrid gives.
-    """
-
-    def get_part_charset(self, headers) -> str:
-        """Latin-1 for every part: its bytes, one per character."""
-        return "latin-1"
-
-
-def _form_as_bytes(max_bytes: int) -> tuple[dict[str, bytes], MultiDict]:
-    """The post's fields as bytes (first value of each) and its files.
-
-    A body that is not multipart reads as no fields, as Werkzeug's own form does; the
-    parser then says which field is missing.
-    """
-    boundary = request.mimetype_params.get("boundary", "")
-    body = request.get_data(cache=True)
-    # Text and HTML parts of a long email thread easily pass Flask's 500 kB per field.
-    parser = _LosslessFields(max_form_memory_size=max_bytes)
-    try:
-        form, files = parser.parse(io.BytesIO(body), boundary.encode("latin-1"), len(body))
-    except ValueError:
-        return {}, MultiDict()
-    return {name: value.encode("latin-1") for name, value in form.items()}, files
 
 
 # SendGrid cannot send a CSRF token; the secret in the URL is what authenticates it.

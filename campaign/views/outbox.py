@@ -26,7 +26,7 @@ from ..extensions import db
 from ..forms import ConfirmForm
 from ..mail.masking import mask_links, safe_html
 from ..mail.outbox import retry as retry_email
-from ..models import Blob, OutboundEmail
+from ..models import Blob, EmailStatus, OutboundEmail
 from ..services.roster import letter_roster
 from .helpers import campaign_or_404, editor_required
 
@@ -44,7 +44,7 @@ EMAIL_HTML_PAGE = (
 )
 
 #: Statuses an organiser may send again by hand.
-RETRYABLE = ("failed", "unknown")
+RETRYABLE = (EmailStatus.FAILED, EmailStatus.UNKNOWN)
 
 
 #: The kinds of email an organiser can filter the outbox by, with their labels.

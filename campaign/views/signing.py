@@ -15,6 +15,7 @@ from flask import (
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, ForwardForm, SignForm
+from ..models import RequestStatus
 from ..services import public_signing, reconsent
 from ..services import signing as service
 from ..services.letters import letter_data, published_version
@@ -82,7 +83,11 @@ def show(token):
     req = _request(token)
     service.note_viewed(req)
     db.session.commit()
-    sig = req.signature if req.status in ("signed", "pending", "unconfirmed") else None
+    sig = (
+        req.signature
+        if req.status in (RequestStatus.SIGNED, RequestStatus.PENDING, RequestStatus.UNCONFIRMED)
+        else None
+    )
     form = (
         SignForm(formdata=None, obj=sig)
         if sig

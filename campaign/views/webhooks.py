@@ -5,11 +5,11 @@ import logging
 import time
 
 from flask import Blueprint, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf, db
 from ..mail import webhook_batches
 from ..mail.sendgrid import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_event_signature
+from .helpers import capped_body, plain
 
 log = logging.getLogger(__name__)
 
@@ -19,31 +19,6 @@ csrf.exempt(bp)
 
 #: SendGrid batches events into posts well under this size.
 MAX_BODY_BYTES = 1024 * 1024
-
-
-def plain(status: int, text: str):
-    """A short plain-text answer; the HTML error pages are for people, not SendGrid."""
-    return text + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
-
-
-def capped_body(max_bytes: int, *, cache: bool = False) -> bytes | None:
-    """The raw request body, or None when it is larger than max_bytes (chunked ones too).
-
-    Checked before anything parses the body. With `cache`, Werkzeug parses a form from
-    the bytes read here instead of reading the stream again.
-    """
-    if request.content_length is not None and request.content_length > max_bytes:
-        return None
-    # Chunked bodies carry no Content-Length. Werkzeug stops a capped stream at the cap
-    # without an error, so read one byte past it to tell "too large" from "exactly full".
-    request.max_content_length = max_bytes + 1
-    try:
-        body = request.get_data(cache=cache)
-    except RequestEntityTooLarge:
-        return None
-    if len(body) > max_bytes:
-        return None
-    return body
 
 
 def _not_json(name: str):

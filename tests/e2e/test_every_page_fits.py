@@ -21,6 +21,7 @@ from flask import url_for
 
 from campaign import demo, jobs
 from campaign.extensions import db
+from campaign.mail.inbound import Attachment, InboundMessage
 from campaign.mail.reply_address import reply_address
 from campaign.mail.suppression import unsubscribe_url
 from campaign.models import ExportRun, IssuedDocument, OutboundEmail, Partner
@@ -28,7 +29,6 @@ from campaign.services import (
     coleads,
     export_runs,
     followups,
-    inbound_parse,
     public_signing,
     replies,
 )
@@ -203,20 +203,22 @@ def _build_demo(app, out: dict) -> None:
         )
         pdf = b"%PDF-1.4\n% a briefing paper\n"
         replies.receive(
-            inbound_parse.Inbound(
+            InboundMessage(
                 to=[reply_address(target.id)],
                 from_email="jordan.vale@argus-vision.example",
                 from_name="Jordan Vale",
+                envelope_from="jordan.vale@argus-vision.example",
                 subject="Re: Stop selling face surveillance to police",
                 text="Thank you for your letter. We will review our sales policy.",
-                uploads=[inbound_parse.Upload("our-policy.pdf", "application/pdf", pdf)],
+                attachments=[Attachment("our-policy.pdf", "application/pdf", pdf)],
             )
         )
         unmatched = replies.receive(
-            inbound_parse.Inbound(
+            InboundMessage(
                 to=["press@unknown.example"],
                 from_email="someone@elsewhere.example",
                 from_name="Someone",
+                envelope_from="someone@elsewhere.example",
                 subject="A question",
                 text="Is this the right address?",
             )

@@ -5,9 +5,10 @@ import json
 import pytest
 
 from campaign.extensions import db
+from campaign.mail.inbound import dkim_passes
 from campaign.mail.reply_address import reply_address
 from campaign.models import Alert, AuditEvent, InboundReply, OutboundEmail, Target
-from campaign.services.sender_check import problem
+from campaign.services import sender_check
 from tests import factories as f
 from tests.conftest import csrf_from
 from tests.functional.test_inbound_replies import _signer, inbound, post_reply  # noqa: F401
@@ -172,6 +173,11 @@ def test_only_the_campaigns_organisers_release_a_held_reply(client, app, inbound
         attempt = client.post(f"/c/{slug}/replies/{reply.id}/release", data={"csrf_token": token})
         assert attempt.status_code == 404
     assert db.session.get(InboundReply, reply.id).held
+
+
+def problem(from_email, envelope_from, spf, dkim):
+    """The verdict on a post whose SendGrid fields are these."""
+    return sender_check.problem(from_email, envelope_from, spf, dkim_passes(dkim))
 
 
 def test_sender_check_reads_sendgrids_fields():

@@ -8,9 +8,10 @@ import pytest
 from werkzeug.test import encode_multipart
 
 from campaign.extensions import db
+from campaign.mail import inbound as inbound_parse
 from campaign.mail.reply_address import reply_address
 from campaign.models import Blob, InboundReply, Target
-from campaign.services import campaigns, inbound_parse, inbox
+from campaign.services import campaigns, inbox
 from tests import factories as f
 from tests.conftest import csrf_from
 from tests.functional.test_inbound_replies import DOMAIN, SECRET, URL, post_reply

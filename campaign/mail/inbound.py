@@ -1,27 +1,36 @@
-"""Reading a SendGrid Inbound Parse post: its fields, text, attachments and sender checks.
+"""SendGrid Inbound Parse, read: its multipart body, fields, attachments and checks.
 
-The endpoint hands the post's raw fields (bytes, size-capped) and files here; what comes
-back is an `Inbound`, the plain parts a stored reply is made of (services/replies.py).
+This is the only module that knows Inbound Parse's format. The endpoint hands it the
+raw, size-capped body; what comes back is an `InboundMessage`, the neutral parts of an
+email that services/replies.py stores. Nothing here touches the database.
 """
 
+import io
 import json
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.parser import HeaderParser
 from email.utils import parseaddr
 
+from werkzeug.datastructures import MultiDict
+from werkzeug.formparser import MultiPartParser
+
 from ..errors import Invalid
-from ..mail.reply_address import addresses
-from . import html_text, sender_check
+from .reply_address import addresses
 
 log = logging.getLogger(__name__)
 
 #: More files than this in one reply are dropped (and named in the log).
 MAX_ATTACHMENTS = 20
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-#: Enough for any real reply; a longer text is cut, with a note saying so.
-MAX_TEXT_CHARS = html_text.MAX_TEXT_CHARS
+#: Longer SPF, DKIM and header fields are cut before they are read.
+MAX_FIELD_CHARS = 2000
+#: One result in SendGrid's `dkim` field, e.g. "{@argus.example : pass, @esp.example : fail}".
+DKIM_RESULT = re.compile(r"@([a-z0-9.-]{1,253})\s*:\s*([a-z]{1,20})", re.IGNORECASE)
+#: The raw `headers` field is read only this far: the threading headers come early.
+MAX_HEADERS_CHARS = 64 * 1024
 ATTACHMENT_FIELD = re.compile(r"^attachment(\d{1,4})$")
 MIME_SHAPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,48}/[a-z0-9][a-z0-9!#$&^_.+-]{0,48}$")
 #: NUL and other control characters (tabs and newlines stay); PostgreSQL refuses NUL.
@@ -30,7 +39,7 @@ UNSAFE_FILENAME_CHARS = re.compile(r"[^\w .()+,-]")
 
 
 @dataclass
-class Upload:
+class Attachment:
     """One attached file as received: the sender's name and type for it, and its bytes."""
 
     filename: str
@@ -39,20 +48,30 @@ class Upload:
 
 
 @dataclass
-class Inbound:
-    """The parts of an Inbound Parse post that a reply is made of."""
+class InboundMessage:
+    """A received email as plain parts, whichever provider delivered it."""
 
+    #: Every recipient address: the envelope's, then the To header's.
     to: list[str]
+    #: The From header's address (else the envelope sender), and its display name.
     from_email: str
     from_name: str
+    #: The envelope sender, which SPF checked.
+    envelope_from: str
     subject: str
     text: str
-    uploads: list[Upload] = field(default_factory=list)
-    #: SendGrid's SPF and DKIM results, as received (shown to organisers).
+    html: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    #: File names of attachments not kept (over the count or size cap).
+    not_kept: list[str] = field(default_factory=list)
+    #: The receiving server's SPF and DKIM results, as received (shown to organisers).
     spf: str = ""
     dkim: str = ""
-    #: Why the From address is not verified; None when SPF or DKIM vouch for it.
-    unverified: str | None = None
+    #: The domains whose DKIM signature passed.
+    dkim_passed: list[str] = field(default_factory=list)
+    #: Threading headers, "" when absent.
+    message_id: str = ""
+    in_reply_to: str = ""
 
 
 def _clean(value, limit: int | None = None) -> str:
@@ -104,8 +123,22 @@ def decode_fields(raw: Mapping[str, bytes]) -> dict[str, str]:
     return fields
 
 
-def parse_sendgrid(raw: Mapping[str, bytes], files) -> Inbound:
-    """Read the fields of an Inbound Parse post (already size-capped); Invalid if malformed."""
+def parse_post(body: bytes, boundary: str, max_bytes: int) -> InboundMessage:
+    """Read a whole Inbound Parse post (already size-capped); Invalid if malformed.
+
+    Werkzeug's RequestEntityTooLarge comes through when one field passes `max_bytes`.
+    """
+    fields, files = _form_as_bytes(body, boundary, max_bytes)
+    try:
+        return parse_fields(fields, files)
+    finally:
+        # Files from our own parser, not request.files: Flask will not close them.
+        for _name, upload in files.items(multi=True):
+            upload.close()
+
+
+def parse_fields(raw: Mapping[str, bytes], files) -> InboundMessage:
+    """Read the fields and files of an Inbound Parse post; Invalid if malformed."""
     fields = decode_fields(raw)
     if not (fields.get("envelope") or fields.get("from")):
         # Werkzeug reads a broken multipart body as an empty form rather than failing.
@@ -124,28 +157,47 @@ def parse_sendgrid(raw: Mapping[str, bytes], files) -> Inbound:
         raise Invalid("attachment-info", "must be a JSON object keyed by attachment field")
     envelope_from = envelope.get("from") if isinstance(envelope.get("from"), str) else ""
     from_name, from_email = _sender(_clean(fields.get("from")), envelope_from)
-    text = _clean(fields.get("text"))
-    if not text.strip() and fields.get("html"):
-        text = html_text.html_to_text(_clean(fields.get("html")))
-    if len(text) > MAX_TEXT_CHARS:
-        text = text[:MAX_TEXT_CHARS] + html_text.CUT_NOTE
-    uploads, dropped = _uploads(files, info)
-    if dropped:
-        # Said in the reply itself, so organisers know to ask the target for the file.
-        text += "\n\n[Not kept (too many or too large): " + ", ".join(dropped) + "]"
-    spf = _clean(fields.get("SPF"), 32).strip()
-    dkim = _clean(fields.get("dkim"), sender_check.MAX_FIELD_CHARS).strip()
-    return Inbound(
+    attachments, not_kept = _attachments(files, info)
+    dkim = _clean(fields.get("dkim"), MAX_FIELD_CHARS).strip()
+    threading = _threading_headers(_clean(fields.get("headers"), MAX_HEADERS_CHARS))
+    return InboundMessage(
         to=[a.strip() for a in to][:50] + addresses(_clean(fields.get("to"))),
-        from_email=from_email[:254],
+        from_email=from_email,
         from_name=from_name[:200],
+        envelope_from=_clean(envelope_from),
         subject=_clean(fields.get("subject"), 300).strip(),
-        text=text,
-        uploads=uploads,
-        spf=spf,
+        text=_clean(fields.get("text")),
+        html=_clean(fields.get("html")),
+        attachments=attachments,
+        not_kept=not_kept,
+        spf=_clean(fields.get("SPF"), 32).strip(),
         dkim=dkim[:500],
-        unverified=sender_check.problem(from_email, _clean(envelope_from), spf, dkim),
+        dkim_passed=dkim_passes(dkim),
+        message_id=threading.get("Message-ID", ""),
+        in_reply_to=threading.get("In-Reply-To", ""),
     )
+
+
+def dkim_passes(dkim: str) -> list[str]:
+    """The domains whose DKIM signature passed, from SendGrid's `dkim` field."""
+    return [
+        domain.lower().rstrip(".")
+        for domain, result in DKIM_RESULT.findall(dkim[:MAX_FIELD_CHARS])
+        if result.lower() == "pass"
+    ]
+
+
+def _threading_headers(raw: str) -> dict[str, str]:
+    """Message-ID and In-Reply-To from SendGrid's raw `headers` field, each one line."""
+    if not raw:
+        return {}
+    headers = HeaderParser().parsestr(raw, headersonly=True)
+    found = {}
+    for name in ("Message-ID", "In-Reply-To"):
+        value = headers.get(name)
+        if isinstance(value, str):
+            found[name] = " ".join(value.split())[:998]
+    return found
 
 
 def _sender(header: str, envelope_from: str) -> tuple[str, str]:
@@ -154,7 +206,7 @@ def _sender(header: str, envelope_from: str) -> tuple[str, str]:
     return _clean(name).strip(), _clean(address or envelope_from).strip()
 
 
-def _uploads(files, info: dict) -> tuple[list[Upload], list[str]]:
+def _attachments(files, info: dict) -> tuple[list[Attachment], list[str]]:
     """The attached files, in order, within the count and size caps; and those dropped."""
     keyed = sorted(
         ((int(m.group(1)), key) for key in files if (m := ATTACHMENT_FIELD.match(key))),
@@ -176,10 +228,41 @@ def _uploads(files, info: dict) -> tuple[list[Upload], list[str]]:
             continue
         mime = str(meta.get("type") or upload.mimetype or "").strip().lower()
         uploads.append(
-            Upload(
+            Attachment(
                 filename=filename,
                 mime=mime if MIME_SHAPE.match(mime) else "application/octet-stream",
                 data=data,
             )
         )
     return uploads, dropped
+
+
+class _LosslessFields(MultiPartParser):
+    """Reads every form field as Latin-1, which maps each byte to one character.
+
+    Werkzeug decodes fields as UTF-8 and replaces what does not fit, but a reply keeps
+    the character set its sender's mail program used (windows-1252, ISO-8859-2...), and
+    SendGrid names it per field in `charsets`. Latin-1 loses nothing, so decode_fields
+    can decode each field's bytes with the charset SendGrid gives.
+    """
+
+    def get_part_charset(self, headers) -> str:
+        """Latin-1 for every part: its bytes, one per character."""
+        return "latin-1"
+
+
+def _form_as_bytes(
+    body: bytes, boundary: str, max_bytes: int
+) -> tuple[dict[str, bytes], MultiDict]:
+    """The post's fields as bytes (first value of each) and its files.
+
+    A body that is not multipart reads as no fields, as Werkzeug's own form does; the
+    parser then says which field is missing.
+    """
+    # Text and HTML parts of a long email thread easily pass Flask's 500 kB per field.
+    parser = _LosslessFields(max_form_memory_size=max_bytes)
+    try:
+        form, files = parser.parse(io.BytesIO(body), boundary.encode("latin-1"), len(body))
+    except ValueError:
+        return {}, MultiDict()
+    return {name: value.encode("latin-1") for name, value in form.items()}, files
