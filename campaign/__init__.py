@@ -26,6 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     # Alembic announces each of its plugins at INFO on import: noise on every command.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # pikepdf announces its logger bridge at INFO the first time a PDF is opened.
+    logging.getLogger("pikepdf").setLevel(logging.WARNING)
 
     register_extensions(app)
     register_blueprints(app)
