@@ -2,9 +2,9 @@
 
 A signature counts for the version its signer agreed to (Signature.letter_version_id).
 Publishing version N > 1 leaves every earlier signature pending: each signer is mailed
-a word diff and their personal link (the same one they signed with), and either re-confirms (the signature then
-counts for version N) or withdraws. Every version a signer agreed to stays in
-Signature.history for good.
+a word diff and their personal link (the same one they signed with), and either
+re-confirms (the signature then counts for version N) or withdraws. Every version a
+signer agreed to stays in Signature.history for good.
 """
 
 from flask import render_template
