@@ -1,6 +1,6 @@
 """Small helpers shared by the views."""
 
-from flask import abort, make_response
+from flask import abort, flash, g, make_response
 from flask_login import current_user
 
 from ..errors import Invalid, NotFound
@@ -35,7 +35,8 @@ def editor_required() -> None:
 
 
 def field_error(form, exc: Invalid) -> None:
-    """Show a service's Invalid on the matching form field, or at the top of the form."""
+    """Show a service's Invalid on the form; the request then keeps none of its changes."""
+    _mark_failed()
     field = getattr(form, exc.field, None)
     if field is not None and hasattr(field, "errors"):
         if not isinstance(field.errors, list):
@@ -43,3 +44,31 @@ def field_error(form, exc: Invalid) -> None:
         field.errors.append(exc.reason)
     else:
         form.form_errors.append(f"{exc.field}: {exc.reason}")
+
+
+def refuse(message: str) -> None:
+    """Flash why the action was refused; the request then keeps none of its changes.
+
+    For a refusal answered with a redirect (a 3xx): the boundary commits responses below
+    400, so it must be told that a service may have flushed half of a change first.
+    """
+    _mark_failed()
+    flash(message, "error")
+
+
+def _mark_failed() -> None:
+    """Tell the request boundary to roll back, whatever the response's status."""
+    from .. import REQUEST_FAILED
+
+    g.setdefault(REQUEST_FAILED, True)
+
+
+def keep_despite_status() -> None:
+    """Commit this request's changes even though it answers with a 4xx.
+
+    The one deliberate exception to "below 400 commits": a 409 that reports a failure
+    which is itself the stored result (a failed render, shown on the campaign page too).
+    """
+    from .. import KEEP_DESPITE_STATUS
+
+    g.setdefault(KEEP_DESPITE_STATUS, True)

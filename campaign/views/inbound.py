@@ -27,7 +27,7 @@ from ..forms import AssignReplyForm, ConfirmForm
 from ..models import Blob
 from ..services import inbound_parse, replies
 from ..services import inbox as inbox_service
-from .helpers import campaign_or_404, editor_required, field_error
+from .helpers import campaign_or_404, editor_required, field_error, refuse
 from .webhooks import capped_body, plain
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,6 @@ def receive(secret):
         for _name, upload in files.items(multi=True):
             upload.close()
     reply = replies.receive(message)
-    db.session.commit()
     log.info(
         "Inbound parse: reply %d stored (%s)",
         reply.id,
@@ -142,7 +141,7 @@ def release(slug, reply_id):
     campaign = campaign_or_404(slug)
     editor_required()
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        refuse("The form expired; please try again.")
         return redirect(url_for("inbound.index", slug=slug))
     try:
         replies.release(campaign, current_user, reply_id)
@@ -150,9 +149,8 @@ def release(slug, reply_id):
         abort(404)
     except Conflict as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        refuse(str(exc))
     else:
-        db.session.commit()
         flash("Released: the reply now counts as the target's answer.", "success")
     return redirect(url_for("inbound.index", slug=slug, _anchor=f"reply-{reply_id}"))
 
@@ -235,7 +233,7 @@ def assign(reply_id):
     editor_required()
     reply = _reply_or_404(reply_id, assigned_too=True)
     if reply.campaign_id is not None:
-        flash("This reply has already been assigned to a campaign.", "error")
+        refuse("This reply has already been assigned to a campaign.")
         return redirect(url_for("inbound.inbox"))
     form = _assign_form(reply)
     if form.validate_on_submit():
@@ -248,11 +246,10 @@ def assign(reply_id):
             field_error(form, exc)
         except Conflict as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            refuse(str(exc))
             return redirect(url_for("inbound.inbox"))
         else:
             campaign = reply.target.campaign
-            db.session.commit()
             flash(f"The reply is now on {campaign.title}.", "success")
             return redirect(url_for("inbound.index", slug=campaign.slug))
     return render_template("inbound/inbox_reply.html", reply=reply, form=form), 400

@@ -4,13 +4,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.members import MemberForm
 from ..models import Campaign
 from ..services import members as service
 from ..services.campaigns import member_role
-from .helpers import campaign_or_404, editor_required, field_error
+from .helpers import campaign_or_404, editor_required, field_error, refuse
 
 bp = Blueprint("members", __name__)
 
@@ -58,7 +57,6 @@ def add(slug):
         except Conflict as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
-            db.session.commit()
             label = service.ROLE_LABELS[form.role.data].lower()
             flash(f"{form.email.data.strip()} added as {label}.", "success")
             return redirect(url_for("members.index", slug=slug))
@@ -77,8 +75,7 @@ def remove(slug, member_id):
         except NotFound:
             abort(404)
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(f"{email} no longer has access to this campaign.", "success")
     return redirect(url_for("members.index", slug=slug))

@@ -4,10 +4,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..services import revisions as service
-from .helpers import campaign_or_404, editor_required
+from .helpers import campaign_or_404, editor_required, refuse
 
 bp = Blueprint("revisions", __name__)
 
@@ -51,8 +50,7 @@ def restore(slug, revision_id):
     except NotFound:
         abort(404)
     except (Conflict, Invalid) as exc:
-        flash(str(exc), "error")
+        refuse(str(exc))
         return redirect(url_for("letters.versions", slug=slug))
-    db.session.commit()
     flash(f"That save is now the draft of version {draft.number}.", "success")
     return redirect(url_for("letters.edit", slug=slug))
