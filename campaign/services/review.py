@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..letters.document import merge_context
 from ..letters.markdown import markdown_to_html
@@ -116,7 +116,7 @@ def add_comment(
 ) -> ReviewComment:
     """Comment on one paragraph of the newest version, keeping the paragraph's text."""
     if not may_comment(user, campaign):
-        raise Conflict("Your account can read this review but not comment on it.")
+        raise NotAllowed("Your account can read this review but not comment on it.")
     body = (body or "").strip()
     if not body:
         raise Invalid("body", "is empty; write your comment, then send it")
@@ -186,7 +186,7 @@ def reopen(campaign: Campaign, user: User, comment_id: int) -> ReviewComment:
 
 def _require_resolver(user: User, campaign: Campaign) -> None:
     if member_role(user, campaign) == "co_lead":
-        raise Conflict(
+        raise NotAllowed(
             "Only the campaign's organisers can resolve or reopen comments; "
             "co-leads can read the draft and comment."
         )

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..models import Blob
@@ -121,20 +121,13 @@ def xlsx(slug):
     )
 
 
-def _organiser_or_403(campaign) -> None:
-    """The full list is for the campaign's organisers only: staff and co-leads get 403."""
-    try:
-        require_organiser(current_user, campaign)
-    except Conflict:
-        abort(403)
-
-
 @bp.get("/c/<slug>/signatories/full")
 @login_required
 def full_list_page(slug):
     """What the organisers' full list holds, and the audited button that downloads it."""
     campaign = campaign_or_404(slug)
-    _organiser_or_403(campaign)
+    # The full list is for the campaign's organisers only: staff get 403.
+    require_organiser(current_user, campaign)
     return render_template(
         "exports/full_list.html",
         campaign=campaign,
@@ -149,7 +142,7 @@ def full_list_page(slug):
 def full_list_download(slug):
     """The full list, recorded in the campaign's audit chain before it is sent."""
     campaign = campaign_or_404(slug)
-    _organiser_or_403(campaign)
+    require_organiser(current_user, campaign)
     if not ConfirmForm().validate_on_submit():
         refuse("The form expired; press the button again.")
         return redirect(url_for("exports.full_list_page", slug=slug))

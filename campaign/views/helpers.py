@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..errors import Invalid, NotFound
 from ..letters.document import letter_html
 from ..letters.look import csp_allowing_style, style_css
-from ..services.campaigns import get_campaign
+from ..services.campaigns import get_campaign, require_editor
 
 
 def campaign_or_404(slug: str, *, co_leads: bool = False):
@@ -29,9 +29,8 @@ def letter_response(letter: dict):
 
 
 def editor_required() -> None:
-    """Staff accounts read and export; they get 403 on changes."""
-    if not current_user.can_edit:
-        abort(403)
+    """Staff accounts read and export; they get 403 on changes (the services' rule)."""
+    require_editor(current_user)
 
 
 def field_error(form, exc: Invalid) -> None:

@@ -24,8 +24,8 @@ def campaign_and_access(slug, *, manage=False):
         access = coalition.partner_access(current_user, campaign)
     except NotFound:
         abort(404)
-    if manage and not access.may_edit:
-        abort(403)
+    if manage:
+        coalition.require_may_edit(access)
     return campaign, access
 
 
@@ -191,8 +191,6 @@ def revoke(slug, partner_id):
 def set_reminders(slug):
     """Change on which days before the deadline unsigned partners are reminded."""
     campaign, access = campaign_and_access(slug, manage=True)
-    if not access.organiser:
-        abort(403)  # reminders go to every partner: the lead's decision
     form = ReminderForm()
     if form.validate_on_submit():
         try:
@@ -214,8 +212,6 @@ def set_reminders(slug):
 def set_sharing(slug):
     """Let co-leads see the whole partner list, or only the partners they added."""
     campaign, access = campaign_and_access(slug, manage=True)
-    if not access.organiser:
-        abort(403)
     if ConfirmForm().validate_on_submit():
         share = request.form.get("share") == "1"
         coalition.set_sharing(campaign, current_user, share)
@@ -235,8 +231,6 @@ def set_role(slug, partner_id):
     campaign, access = campaign_and_access(slug, manage=True)
     # A partner a co-lead does not manage is absent for them (404), like everywhere else.
     partner = _owned_partner(campaign, access, partner_id)
-    if not access.organiser:
-        abort(403)
     if ConfirmForm().validate_on_submit():
         try:
             coalition.set_partner_role(

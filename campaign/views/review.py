@@ -110,7 +110,7 @@ def comment(slug, number):
 @bp.post("/c/<slug>/review/comments/<int:comment_id>/resolve")
 @login_required
 def resolve(slug, comment_id):
-    """Mark a comment as resolved (organisers only; others get a 409 saying so)."""
+    """Mark a comment as resolved (organisers only; others get a 403 saying so)."""
     campaign = campaign_or_404(slug, co_leads=True)
     if ConfirmForm().validate_on_submit():
         service.resolve(campaign, current_user, comment_id)
