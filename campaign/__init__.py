@@ -122,7 +122,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
-#: Set on `flask.g` by a view that answers a refusal with a redirect: roll back, don't commit.
+#: Set on `flask.g` when a view reports a refusal (refuse, field_error): roll back, even on 3xx.
 REQUEST_FAILED = "undersigned_request_failed"
 #: Set on `flask.g` by a view whose 4xx answer reports an outcome that must be stored.
 KEEP_DESPITE_STATUS = "undersigned_keep_despite_status"
