@@ -83,6 +83,11 @@ def require_editor(user: User) -> None:
         raise NotAllowed("Your account can read and export, but not change campaigns.")
 
 
+def may_organise(user: User, campaign: Campaign) -> bool:
+    """Whether the user may make organiser-only changes (what require_organiser enforces)."""
+    return user.can_edit and member_role(user, campaign) in ("admin", "organiser")
+
+
 def require_organiser(user: User, campaign: Campaign) -> None:
     """Refuse organiser-only actions from co-leads and read-only (staff) accounts."""
     if member_role(user, campaign) not in ("admin", "organiser"):

@@ -16,7 +16,7 @@ from ..letters.document import merge_context
 from ..letters.markdown import markdown_to_html
 from ..letters.sandbox import render_text, to_plain_text
 from ..models import Campaign, LetterVersion, ReviewComment, User, utcnow
-from .campaigns import member_role, require_organiser
+from .campaigns import may_organise, member_role, require_organiser
 from .letters import latest_version, letter_data
 
 MAX_COMMENT = 2000
@@ -108,7 +108,7 @@ def may_comment(user: User, campaign: Campaign) -> bool:
 
 def may_resolve(user: User, campaign: Campaign) -> bool:
     """Only the campaign's organisers (and admins) resolve comments."""
-    return user.can_edit and member_role(user, campaign) in ("admin", "organiser")
+    return may_organise(user, campaign)
 
 
 def add_comment(

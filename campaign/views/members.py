@@ -8,7 +8,7 @@ from ..forms import ConfirmForm
 from ..forms.members import MemberForm
 from ..models import Campaign
 from ..services import members as service
-from ..services.campaigns import member_role
+from ..services.campaigns import may_organise
 from .helpers import campaign_or_404, editor_required, field_error, refuse
 
 bp = Blueprint("members", __name__)
@@ -24,12 +24,11 @@ def page_role(campaign=None) -> str:
 
 def _page(campaign, form=None, status=200):
     """The members list, and the add form for those who may use it."""
-    organiser = member_role(current_user, campaign) in ("admin", "organiser")
     return render_template(
         "members/index.html",
         campaign=campaign,
         members=service.members(campaign),
-        may_manage=organiser and current_user.can_edit,
+        may_manage=may_organise(current_user, campaign),
         form=form or MemberForm(formdata=None),
         confirm=ConfirmForm(formdata=None),
     ), status
