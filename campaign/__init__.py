@@ -125,19 +125,35 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
+#: Set on `flask.g` when a view reports a refusal (refuse, field_error): roll back, even on 3xx.
+REQUEST_FAILED = "undersigned_request_failed"
+#: Set on `flask.g` by a view whose 4xx answer reports an outcome that must be stored.
+KEEP_DESPITE_STATUS = "undersigned_keep_despite_status"
+
+
 def register_request_hooks(app: Flask) -> None:
-    """Security headers on every response, and in-process jobs after the commit."""
-    from flask import request
+    """The request's one commit, in-process jobs after it, and security headers."""
+    from flask import g, request
 
     from . import jobs
     from .extensions import db
 
     @app.after_request
     def finish(response):
-        # Whatever the view did not commit is abandoned first, so a job's own commit can
-        # never publish half of a failed request.
-        db.session.rollback()
-        # Jobs released by this request's commit run now when there is no Redis.
+        # The one commit of a request (views and services never commit): a response below
+        # 400 keeps its changes, anything else (a refused form, a 404, an error page) and a
+        # view that marked itself failed (views.helpers.refuse) keep nothing. A failing
+        # commit raises here, so the user gets the 500 page and this hook rolls back.
+        keep = response.status_code < 400 or (
+            # A 4xx that reports a stored outcome (views.helpers.keep_despite_status).
+            response.status_code < 500 and g.get(KEEP_DESPITE_STATUS)
+        )
+        if keep and not g.get(REQUEST_FAILED):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        # Jobs and emails released by that commit run now when there is no Redis; a
+        # rolled-back request released none.
         jobs.run_ready()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")

@@ -24,6 +24,10 @@ class Conflict(DomainError):
     """The action does not fit the object's current state."""
 
 
+class NotAllowed(DomainError):
+    """The user may see the object but may not do this to it (a 403, unlike NotFound)."""
+
+
 def register_error_handlers(app) -> None:
     """Render friendly pages for 4xx and domain errors; never leak a traceback."""
 
@@ -47,9 +51,12 @@ def register_error_handlers(app) -> None:
     def bad_request(exc):
         return page(400, "Bad request", getattr(exc, "description", "") or "Bad request.")
 
+    @app.errorhandler(NotAllowed)
     @app.errorhandler(403)
-    def forbidden(_exc):
-        return page(403, "Not allowed", "Your account may not do that.")
+    def forbidden(exc):
+        # The one place a refused permission becomes a response; the service says why.
+        reason = str(exc) if isinstance(exc, NotAllowed) and str(exc) else ""
+        return page(403, "Not allowed", reason or "Your account may not do that.")
 
     @app.errorhandler(405)
     def not_allowed(_exc):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..models import MEMBER_ROLES, Campaign, CampaignMember, CampaignStatus, Target, User, utcnow
 from . import audit
@@ -80,13 +80,18 @@ def co_led_ids(user: User) -> set[int]:
 def require_editor(user: User) -> None:
     """Refuse changes from read-only (staff) accounts."""
     if not user.can_edit:
-        raise Conflict("Your account can read and export, but not change campaigns.")
+        raise NotAllowed("Your account can read and export, but not change campaigns.")
+
+
+def may_organise(user: User, campaign: Campaign) -> bool:
+    """Whether the user may make organiser-only changes (what require_organiser enforces)."""
+    return user.can_edit and member_role(user, campaign) in ("admin", "organiser")
 
 
 def require_organiser(user: User, campaign: Campaign) -> None:
     """Refuse organiser-only actions from co-leads and read-only (staff) accounts."""
     if member_role(user, campaign) not in ("admin", "organiser"):
-        raise Conflict("Only the campaign's organisers can do that; co-leads read and comment.")
+        raise NotAllowed("Only the campaign's organisers can do that; co-leads read and comment.")
     require_editor(user)
 
 

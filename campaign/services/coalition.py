@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..models import COALITION_ROLES, Campaign, CampaignMember, Partner, User
 from . import audit
@@ -52,6 +52,12 @@ def partner_access(user: User, campaign: Campaign) -> PartnerAccess:
     return PartnerAccess(user.id, role, True, user.can_edit)
 
 
+def require_may_edit(access: PartnerAccess) -> None:
+    """Refuse partner changes from read-only (staff) accounts: a 403."""
+    if not access.may_edit:
+        raise NotAllowed("Your account can read the partner list but not change it.")
+
+
 def require_manager(user: User, campaign: Campaign, partners: list[Partner] = ()) -> None:
     """Refuse partner changes from read-only accounts and on partners one does not own."""
     access = partner_access(user, campaign)
@@ -72,7 +78,7 @@ def visible(access: PartnerAccess, partners: list[Partner]) -> list[Partner]:
 def set_sharing(campaign: Campaign, user: User, share: bool) -> None:
     """Let co-leads see the whole partner list, or only the partners they added."""
     if not partner_access(user, campaign).organiser:
-        raise Conflict("Only the campaign's organisers can share the partner list.")
+        raise NotAllowed("Only the campaign's organisers can share the partner list.")
     require_editor(user)
     campaign.coleads_see_all_partners = bool(share)
     db.session.flush()
@@ -132,7 +138,7 @@ def _node(partner: Partner, roster: Roster) -> dict:
 def set_partner_role(campaign: Campaign, user: User, partner: Partner, role: str) -> None:
     """Mark a partner as a lead or co-lead organisation (listed first), or as a signatory."""
     if not partner_access(user, campaign).organiser:
-        raise Conflict("Only the campaign's organisers decide who leads the coalition.")
+        raise NotAllowed("Only the campaign's organisers decide who leads the coalition.")
     require_editor(user)
     if role not in COALITION_ROLES:
         raise Invalid("coalition_role", "choose lead, co-lead or signatory")

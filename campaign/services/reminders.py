@@ -20,7 +20,7 @@ from ..mail.outbox import queue_email
 from ..mail.suppression import suppressed, unsubscribe_url
 from ..models import Campaign, CampaignStatus, Partner, ReminderSent, RequestStatus, utcnow
 from . import audit
-from .campaigns import require_editor
+from .campaigns import require_organiser
 from .partners import link_token, signing_url
 
 MAX_DAYS = 60
@@ -43,8 +43,8 @@ def parse_days(raw: str) -> list[int]:
 
 
 def set_days(campaign: Campaign, user, raw: str) -> list[int]:
-    """Change when a campaign's reminders go out."""
-    require_editor(user)
+    """Change when a campaign's reminders go out (organisers only: they reach every partner)."""
+    require_organiser(user, campaign)
     days = parse_days(raw)
     campaign.reminder_days = ",".join(str(d) for d in days)
     db.session.flush()

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..letters.document import merge_context
 from ..letters.markdown import markdown_to_html
 from ..letters.sandbox import render_text, to_plain_text
 from ..models import Campaign, LetterVersion, ReviewComment, User, utcnow
-from .campaigns import member_role, require_organiser
+from .campaigns import may_organise, member_role, require_organiser
 from .letters import latest_version, letter_data
 
 MAX_COMMENT = 2000
@@ -108,7 +108,7 @@ def may_comment(user: User, campaign: Campaign) -> bool:
 
 def may_resolve(user: User, campaign: Campaign) -> bool:
     """Only the campaign's organisers (and admins) resolve comments."""
-    return user.can_edit and member_role(user, campaign) in ("admin", "organiser")
+    return may_organise(user, campaign)
 
 
 def add_comment(
@@ -116,7 +116,7 @@ def add_comment(
 ) -> ReviewComment:
     """Comment on one paragraph of the newest version, keeping the paragraph's text."""
     if not may_comment(user, campaign):
-        raise Conflict("Your account can read this review but not comment on it.")
+        raise NotAllowed("Your account can read this review but not comment on it.")
     body = (body or "").strip()
     if not body:
         raise Invalid("body", "is empty; write your comment, then send it")
@@ -186,7 +186,7 @@ def reopen(campaign: Campaign, user: User, comment_id: int) -> ReviewComment:
 
 def _require_resolver(user: User, campaign: Campaign) -> None:
     if member_role(user, campaign) == "co_lead":
-        raise Conflict(
+        raise NotAllowed(
             "Only the campaign's organisers can resolve or reopen comments; "
             "co-leads can read the draft and comment."
         )

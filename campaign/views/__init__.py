@@ -1,4 +1,4 @@
-"""Blueprints, one per file; thin: parse, call a service, commit, render or redirect."""
+"""Blueprints, one per file; thin: parse, call a service, render or redirect."""
 
 from . import (
     auth,

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import ConfirmForm, LoginForm
 from ..services.users import authenticate, end_sessions, login_address
 
@@ -59,7 +59,6 @@ def logout():
     if form.validate_on_submit():
         # Server-side: a copy of this session's cookie must not sign anyone in again.
         end_sessions(current_user)
-        db.session.commit()
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

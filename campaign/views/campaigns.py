@@ -11,7 +11,7 @@ from ..services import alerts, deadlines, delivery
 from ..services import campaigns as service
 from ..services.dashboard import campaign_overview
 from ..services.ledger import campaign_ledger, delivery_preview
-from .helpers import campaign_or_404, confirmed_action, editor_required, field_error
+from .helpers import campaign_or_404, confirmed_action, editor_required, field_error, refuse
 
 bp = Blueprint("campaigns", __name__)
 
@@ -43,7 +43,6 @@ def new():
         except Invalid as exc:
             field_error(form, exc)
         else:
-            db.session.commit()
             flash("Campaign created. Now write the letter.", "success")
             return redirect(url_for("letters.edit", slug=campaign.slug))
     return render_template("campaigns/new.html", form=form)
@@ -55,8 +54,7 @@ def show(slug):
     """The campaign dashboard: letter, signatures, targets and deliveries."""
     campaign = campaign_or_404(slug)
     # Show "closed" from the moment the deadline passes, not only after the next tick.
-    if deadlines.close_if_due(campaign):
-        db.session.commit()
+    deadlines.close_if_due(campaign)
     return _show(campaign, TargetForm())
 
 
@@ -96,9 +94,8 @@ def add_target(slug):
                 fallback_email=form.fallback_email.data or "",
             )
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(f"{form.name.data} added as a target.", "success")
             return redirect(url_for("campaigns.show", slug=slug, _anchor="targets"))
     return _show(campaign, form, 400)
@@ -157,7 +154,6 @@ def deliver(slug):
         problem = str(exc)
     if form.validate_on_submit() and problem is None:
         delivery.deliver(campaign, current_user)
-        db.session.commit()
         flash(f"The letter is on its way to {len(campaign.targets)} target(s).", "success")
         return redirect(url_for("campaigns.show", slug=slug, _anchor="delivery"))
     return render_template(
@@ -181,9 +177,8 @@ def tracking(slug):
         try:
             service.set_tracking(campaign, current_user, enabled)
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(f"Open and click tracking is {'on' if enabled else 'off'}.", "success")
     # Shown next to both send buttons; go back to the one it was changed from.
     back = "campaigns.deliver"
@@ -208,10 +203,9 @@ def deadline(slug):
             field_error(form, exc)
         except Conflict as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            refuse(str(exc))
             return redirect(url_for("campaigns.show", slug=slug, _anchor="signing-deadline"))
         else:
-            db.session.commit()
             when = f"{campaign.deadline:%d %b %Y %H:%M} UTC"
             if campaign.status == CampaignStatus.CLOSED:
                 flash(

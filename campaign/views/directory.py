@@ -4,10 +4,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..services import directory as service
-from .helpers import campaign_or_404, editor_required
+from .helpers import campaign_or_404, editor_required, refuse
 
 bp = Blueprint("directory", __name__)
 
@@ -47,18 +46,17 @@ def add(slug, partner_id):
     editor_required()
     back = url_for("directory.pick", slug=slug, q=request.form.get("q", ""))
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        refuse("The form expired; please try again.")
         return redirect(back)
     try:
         partner = service.add_to_campaign(campaign, current_user, partner_id)
     except NotFound:
         abort(404)
     except Invalid as exc:
-        flash(f"Not added: {exc.reason}.", "error")
+        refuse(f"Not added: {exc.reason}.")
         return redirect(back)
     except Conflict as exc:
-        flash(str(exc), "error")
+        refuse(str(exc))
         return redirect(back)
-    db.session.commit()
     flash(f"{partner.organisation} is on the partner list; invite them when ready.", "success")
     return redirect(back)

@@ -4,7 +4,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -13,8 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from .. import jobs
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..models import Blob, ExportStatus, RenderStatus
@@ -29,9 +28,9 @@ from ..services.exports import (
     signatories_csv,
     signatories_xlsx,
 )
-from ..services.rendering import request_render
+from ..services.rendering import render_now, request_render
 from ..services.roster import letter_roster
-from .helpers import campaign_or_404
+from .helpers import campaign_or_404, keep_despite_status, refuse
 
 bp = Blueprint("exports", __name__)
 
@@ -47,16 +46,20 @@ def pdf(slug):
             target = get_target(campaign, int(request.args["target"]))
         except (ValueError, NotFound):
             abort(404)
+    # With Redis a worker renders after this request's commit, and the page waits for it.
+    # Without Redis the render is made here, in this request's transaction, so the first
+    # click gets the PDF: the one commit at the end of the request stores it.
+    in_process = not current_app.config.get("REDIS_URL")
     try:
-        rendered = request_render(campaign, target)
+        rendered = request_render(campaign, target, queue=not in_process)
+        if in_process and rendered.status == RenderStatus.PENDING:
+            render_now(rendered)
     except Invalid as exc:
         return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
-    db.session.commit()
-    # Without Redis the render job runs in this process right after the commit.
-    jobs.run_ready()
-    db.session.refresh(rendered)
     if rendered.status != RenderStatus.READY:
         code = 202 if rendered.status == RenderStatus.PENDING else 409
+        # A failed render is kept with its reason: the campaign page and export show it.
+        keep_despite_status()
         return render_template("exports/pending.html", campaign=campaign, rendered=rendered), code
     blob = db.session.get(Blob, rendered.pdf_sha256)
     name = f"{campaign.slug}-signed-letter{'-' + str(target.id) if target else ''}.pdf"
@@ -66,9 +69,7 @@ def pdf(slug):
         try:
             data, doc = certificate_pdf(campaign, before=data)
         except Invalid as exc:
-            db.session.rollback()
             return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
-        db.session.commit()
         name, sha = name.removesuffix(".pdf") + "-with-certificate.pdf", doc.sha256
     return Response(
         data,
@@ -85,9 +86,7 @@ def certificate(slug):
     try:
         pdf, doc = current_certificate(campaign)
     except Invalid as exc:
-        db.session.rollback()
         return render_template("exports/pending.html", campaign=campaign, error=exc.reason), 409
-    db.session.commit()
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -122,20 +121,13 @@ def xlsx(slug):
     )
 
 
-def _organiser_or_403(campaign) -> None:
-    """The full list is for the campaign's organisers only: staff and co-leads get 403."""
-    try:
-        require_organiser(current_user, campaign)
-    except Conflict:
-        abort(403)
-
-
 @bp.get("/c/<slug>/signatories/full")
 @login_required
 def full_list_page(slug):
     """What the organisers' full list holds, and the audited button that downloads it."""
     campaign = campaign_or_404(slug)
-    _organiser_or_403(campaign)
+    # The full list is for the campaign's organisers only: staff get 403.
+    require_organiser(current_user, campaign)
     return render_template(
         "exports/full_list.html",
         campaign=campaign,
@@ -150,18 +142,18 @@ def full_list_page(slug):
 def full_list_download(slug):
     """The full list, recorded in the campaign's audit chain before it is sent."""
     campaign = campaign_or_404(slug)
-    _organiser_or_403(campaign)
+    require_organiser(current_user, campaign)
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; press the button again.", "error")
+        refuse("The form expired; press the button again.")
         return redirect(url_for("exports.full_list_page", slug=slug))
     fmt = request.form.get("format", "csv")
     try:
         data = full_list(campaign, fmt, user=current_user)
     except Invalid as exc:
-        flash(f"{exc.field}: {exc.reason}", "error")
+        refuse(f"{exc.field}: {exc.reason}")
         return redirect(url_for("exports.full_list_page", slug=slug))
-    # The audit entry is kept before the file leaves.
-    db.session.commit()
+    # The audit entry is committed at the request's end, before the file leaves: a
+    # failed commit is a 500 and no file.
     mimetype = "text/csv" if fmt == "csv" else XLSX_MIME
     name = f"{campaign.slug}-signatories-full.{fmt}"
     return Response(
@@ -177,16 +169,15 @@ def start_zip(slug):
     """Start making the export ZIP (or join the one under way) and show its progress."""
     campaign = campaign_or_404(slug)
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; press Export ZIP again.", "error")
+        refuse("The form expired; press Export ZIP again.")
         return redirect(url_for("campaigns.show", slug=slug))
     try:
         run = start_export(campaign, current_user)
     except Invalid as exc:
-        flash(exc.reason, "error")
+        refuse(exc.reason)
         return redirect(url_for("campaigns.show", slug=slug))
-    db.session.commit()
-    # Without Redis the export is made here, after the commit; with it, by a worker.
-    jobs.run_ready()
+    # The job runs after the request's commit: without Redis in this process, before the
+    # redirect is answered; with it, by a worker.
     return redirect(url_for("exports.zip_run", slug=slug, run_id=run.id))
 
 

@@ -4,13 +4,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.followups import FollowUpForm
 from ..letters.sandbox import FIELDS
 from ..services import followups as service
 from ..services.campaigns import get_target
-from .helpers import campaign_or_404, confirmed_action, editor_required, field_error
+from .helpers import campaign_or_404, confirmed_action, editor_required, field_error, refuse
 
 bp = Blueprint("followups", __name__)
 
@@ -85,9 +84,8 @@ def add(slug):
         field_error(form, exc)
         return _page(campaign, form, status=400)
     except Conflict as exc:
-        flash(str(exc), "error")
+        refuse(str(exc))
         return _page(campaign, form, status=409)
-    db.session.commit()
     flash(f"Follow-up planned {form.days_after.data} days after delivery.", "success")
     return redirect(url_for("followups.index", slug=slug))
 

@@ -2,16 +2,15 @@
 
 from collections.abc import Callable
 
-from flask import abort, flash, make_response, redirect, request
+from flask import abort, flash, g, make_response, redirect, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..letters.document import letter_html
 from ..letters.look import csp_allowing_style, style_css
-from ..services.campaigns import get_campaign
+from ..services.campaigns import get_campaign, require_editor
 
 
 def campaign_or_404(slug: str, *, co_leads: bool = False):
@@ -34,13 +33,13 @@ def letter_response(letter: dict):
 
 
 def editor_required() -> None:
-    """Staff accounts read and export; they get 403 on changes."""
-    if not current_user.can_edit:
-        abort(403)
+    """Staff accounts read and export; they get 403 on changes (the services' rule)."""
+    require_editor(current_user)
 
 
 def field_error(form, exc: Invalid) -> None:
-    """Show a service's Invalid on the matching form field, or at the top of the form."""
+    """Show a service's Invalid on the form; the request then keeps none of its changes."""
+    _mark_failed()
     field = getattr(form, exc.field, None)
     if field is not None and hasattr(field, "errors"):
         if not isinstance(field.errors, list):
@@ -63,7 +62,7 @@ def confirmed_action(
     """Confirm, call, flash, redirect: the body of every one-button POST view.
 
     With a valid confirm form, run `action()`. A service error of a kind in `errors` is
-    flashed and goes `back`; otherwise the change is committed, `success` (a message, or a
+    refused (nothing is kept) and goes `back`; otherwise `success` (a message, or a
     function of what `action` returned) is flashed, and the user goes to `done` (or
     `back`). A form without its CSRF token goes `back` silently, or is refused with
     `stale_status` where a view has always answered so. Missing objects are 404 anyway.
@@ -75,9 +74,8 @@ def confirmed_action(
     try:
         result = action()
     except errors as exc:
-        flash(str(exc), "error")
+        refuse(str(exc))
         return redirect(back)
-    db.session.commit()
     flash(success(result) if callable(success) else success, category)
     return redirect(done or back)
 
@@ -104,3 +102,31 @@ def capped_body(max_bytes: int) -> bytes | None:
     if len(body) > max_bytes:
         return None
     return body
+
+
+def refuse(message: str) -> None:
+    """Flash why the action was refused; the request then keeps none of its changes.
+
+    For a refusal answered with a redirect (a 3xx): the boundary commits responses below
+    400, so it must be told that a service may have flushed half of a change first.
+    """
+    _mark_failed()
+    flash(message, "error")
+
+
+def _mark_failed() -> None:
+    """Tell the request boundary to roll back, whatever the response's status."""
+    from .. import REQUEST_FAILED
+
+    g.setdefault(REQUEST_FAILED, True)
+
+
+def keep_despite_status() -> None:
+    """Commit this request's changes even though it answers with a 4xx.
+
+    The one deliberate exception to "below 400 commits": a 409 that reports a failure
+    which is itself the stored result (a failed render, shown on the campaign page too).
+    """
+    from .. import KEEP_DESPITE_STATUS
+
+    g.setdefault(KEEP_DESPITE_STATUS, True)

@@ -26,7 +26,7 @@ from ..mail import inbound as inbound_mail
 from ..models import Blob
 from ..services import inbox as inbox_service
 from ..services import replies
-from .helpers import campaign_or_404, capped_body, editor_required, field_error, plain
+from .helpers import campaign_or_404, capped_body, editor_required, field_error, plain, refuse
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ def receive(secret):
     except ValueError:
         return plain(400, "malformed multipart body")
     reply = replies.receive(message)
-    db.session.commit()
     log.info(
         "Inbound parse: reply %d stored (%s)",
         reply.id,
@@ -105,7 +104,7 @@ def release(slug, reply_id):
     campaign = campaign_or_404(slug)
     editor_required()
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        refuse("The form expired; please try again.")
         return redirect(url_for("inbound.index", slug=slug))
     try:
         replies.release(campaign, current_user, reply_id)
@@ -113,9 +112,8 @@ def release(slug, reply_id):
         abort(404)
     except Conflict as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        refuse(str(exc))
     else:
-        db.session.commit()
         flash("Released: the reply now counts as the target's answer.", "success")
     return redirect(url_for("inbound.index", slug=slug, _anchor=f"reply-{reply_id}"))
 
@@ -198,7 +196,7 @@ def assign(reply_id):
     editor_required()
     reply = _reply_or_404(reply_id, assigned_too=True)
     if reply.campaign_id is not None:
-        flash("This reply has already been assigned to a campaign.", "error")
+        refuse("This reply has already been assigned to a campaign.")
         return redirect(url_for("inbound.inbox"))
     form = _assign_form(reply)
     if form.validate_on_submit():
@@ -211,11 +209,10 @@ def assign(reply_id):
             field_error(form, exc)
         except Conflict as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            refuse(str(exc))
             return redirect(url_for("inbound.inbox"))
         else:
             campaign = reply.target.campaign
-            db.session.commit()
             flash(f"The reply is now on {campaign.title}.", "success")
             return redirect(url_for("inbound.index", slug=campaign.slug))
     return render_template("inbound/inbox_reply.html", reply=reply, form=form), 400

@@ -4,12 +4,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 
 from ..errors import NotFound
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..services import alerts
 from ..services.campaigns import get_target
 from ..services.ledger import ledger_csv, target_ledger
-from .helpers import campaign_or_404, editor_required
+from .helpers import campaign_or_404, editor_required, refuse
 
 bp = Blueprint("ledger", __name__)
 
@@ -51,8 +50,7 @@ def dismiss(slug, alert_id):
             alerts.dismiss(campaign, current_user, alert_id)
         except NotFound:
             abort(404)
-        db.session.commit()
         flash("Alert dismissed.", "success")
     else:
-        flash("The form expired; please try again.", "error")
+        refuse("The form expired; please try again.")
     return redirect(url_for("campaigns.show", slug=slug, _anchor="alerts"))

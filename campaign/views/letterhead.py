@@ -35,7 +35,6 @@ def settings(slug):
             db.session.rollback()
             field_error(form, exc)
         else:
-            db.session.commit()
             flash(
                 "Letterhead and look saved." if changed else "Nothing changed.",
                 "success",

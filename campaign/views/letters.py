@@ -18,7 +18,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import ConfirmForm, LetterForm
 from ..letters.document import letter_html
 from ..letters.look import csp_allowing_style, style_css
@@ -29,7 +29,7 @@ from ..services import page_preview, reconsent, revisions
 from ..services.campaigns import get_target
 from ..services.diffs import compare_versions
 from ..services.letterhead import look_of
-from .helpers import campaign_or_404, confirmed_action, editor_required, field_error
+from .helpers import campaign_or_404, confirmed_action, editor_required, field_error, refuse
 
 bp = Blueprint("letters", __name__)
 
@@ -96,9 +96,8 @@ def edit(slug):
         except Invalid as exc:
             field_error(form, exc)
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(f"Draft of version {version.number} saved.", "success")
             return redirect(url_for("letters.edit", slug=slug))
     return _studio(campaign, form, latest, 400)
@@ -218,9 +217,8 @@ def publish(slug):
         try:
             version = service.publish(campaign, current_user)
         except (Conflict, Invalid) as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             change = f" Signatories on the letter: {effect['summary']}." if effect else ""
             flash(
                 f"Version {version.number} is published and open for signatures.{change}",

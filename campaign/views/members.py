@@ -4,12 +4,11 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid
-from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.members import MemberForm
 from ..models import Campaign
 from ..services import members as service
-from ..services.campaigns import member_role
+from ..services.campaigns import may_organise
 from .helpers import campaign_or_404, confirmed_action, editor_required, field_error
 
 bp = Blueprint("members", __name__)
@@ -25,12 +24,11 @@ def page_role(campaign=None) -> str:
 
 def _page(campaign, form=None, status=200):
     """The members list, and the add form for those who may use it."""
-    organiser = member_role(current_user, campaign) in ("admin", "organiser")
     return render_template(
         "members/index.html",
         campaign=campaign,
         members=service.members(campaign),
-        may_manage=organiser and current_user.can_edit,
+        may_manage=may_organise(current_user, campaign),
         form=form or MemberForm(formdata=None),
         confirm=ConfirmForm(formdata=None),
     ), status
@@ -58,7 +56,6 @@ def add(slug):
         except Conflict as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
-            db.session.commit()
             label = service.ROLE_LABELS[form.role.data].lower()
             flash(f"{form.email.data.strip()} added as {label}.", "success")
             return redirect(url_for("members.index", slug=slug))

@@ -8,7 +8,7 @@ from ..extensions import db
 from ..forms import ConfirmForm, RejectForm, SourceForm
 from ..models import BlockedSource
 from ..services import public_signing as service
-from .helpers import campaign_or_404, editor_required
+from .helpers import campaign_or_404, editor_required, refuse
 
 bp = Blueprint("moderation", __name__)
 
@@ -55,9 +55,7 @@ def link(slug):
                 service.set_enabled(campaign, current_user, action == "enable")
                 flash("Public sign-on is " + ("on." if action == "enable" else "off."), "success")
         except Conflict as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+            refuse(str(exc))
     return _back(slug)
 
 
@@ -69,7 +67,7 @@ def decide(slug, request_id, decision):
     editor_required()
     form = RejectForm() if decision == "reject" else ConfirmForm()
     if not form.validate_on_submit():
-        flash("To reject a sign-up, say why: the signer is told.", "error")
+        refuse("To reject a sign-up, say why: the signer is told.")
         return _back(slug)
     try:
         req = service.moderate(
@@ -84,9 +82,8 @@ def decide(slug, request_id, decision):
             "error.html", code=404, title="Not found", message="There is nothing here."
         ), 404
     except (Conflict, Invalid) as exc:
-        flash(str(exc), "error")
+        refuse(str(exc))
     else:
-        db.session.commit()
         flash(
             f"{req.partner.organisation}: {'approved' if decision == 'approve' else 'rejected'}.",
             "success",
@@ -102,7 +99,7 @@ def sources(slug, action):
     editor_required()
     form = SourceForm()
     if not form.validate_on_submit():
-        flash("Give an email domain or an IP address.", "error")
+        refuse("Give an email domain or an IP address.")
         return _back(slug)
     try:
         if action == "block":
@@ -118,8 +115,7 @@ def sources(slug, action):
             )
             message = f"{count} signature(s) from {form.value.data} no longer count."
     except Invalid as exc:
-        flash(str(exc), "error")
+        refuse(str(exc))
     else:
-        db.session.commit()
         flash(message, "success")
     return _back(slug)

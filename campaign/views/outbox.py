@@ -28,7 +28,7 @@ from ..mail.masking import mask_links, safe_html
 from ..mail.outbox import retry as retry_email
 from ..models import Blob, EmailStatus, OutboundEmail
 from ..services.roster import letter_roster
-from .helpers import campaign_or_404, editor_required
+from .helpers import campaign_or_404, editor_required, refuse
 
 bp = Blueprint("outbox", __name__)
 #: The HTML part is framed from its own address under this policy: no script, nothing
@@ -178,8 +178,7 @@ def retry(slug, email_id):
     except NotFound:
         abort(404)
     except Conflict as exc:
-        flash(str(exc), "error")
+        refuse(str(exc))
     else:
-        db.session.commit()
         flash(f"The email to {email.to_email} is queued again.", "success")
     return redirect(url_for("outbox.show", slug=slug, email_id=email_id))

@@ -4,10 +4,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import Invalid
-from ..extensions import db
 from ..forms import ConfirmForm, ImportForm
 from ..services import partner_import as service
-from .helpers import field_error
+from .helpers import field_error, refuse
 from .partners import campaign_and_access, partners_page
 
 bp = Blueprint("partner_import", __name__)
@@ -38,7 +37,7 @@ def _posted_sheet(campaign):
     try:
         return service.unseal(request.form.get("sealed", ""), campaign)
     except Invalid as exc:
-        flash(exc.reason, "error")
+        refuse(exc.reason)
         return None
 
 
@@ -113,7 +112,6 @@ def confirm(slug):
         )
     except Invalid as exc:
         return _preview_page(campaign, sheet, mapping, status=400, problem=exc.reason)
-    db.session.commit()
     flash(
         f"Imported {len(done.added)} partners"
         + (f", updated {len(done.updated)} already on the list" if done.updated else "")

@@ -6,14 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
 from ..forms import ConfirmForm, ImportForm, PartnerForm, ReminderForm
 from ..services import coalition, reminders, sends, signing
 from ..services import partners as service
 from ..services.dashboard import campaign_overview
 from ..services.duplicates import find_flags
 from ..services.partner_import import COLUMNS
-from .helpers import campaign_or_404, field_error
+from .helpers import campaign_or_404, field_error, refuse
 
 bp = Blueprint("partners", __name__)
 
@@ -25,8 +24,8 @@ def campaign_and_access(slug, *, manage=False):
         access = coalition.partner_access(current_user, campaign)
     except NotFound:
         abort(404)
-    if manage and not access.may_edit:
-        abort(403)
+    if manage:
+        coalition.require_may_edit(access)
     return campaign, access
 
 
@@ -100,7 +99,6 @@ def add(slug):
         except Invalid as exc:
             field_error(form, exc)
         else:
-            db.session.commit()
             flash(f"{partner.organisation} added.", "success")
             return redirect(url_for("partners.index", slug=slug))
     return partners_page(campaign, access, form=form, status=400)
@@ -114,7 +112,7 @@ def invite_preview(slug):
     try:
         limit = sends.parse_limit(request.args.get("limit"))
     except Invalid as exc:
-        flash(f"{exc.field}: {exc.reason}", "error")
+        refuse(f"{exc.field}: {exc.reason}")
         limit = None
     return render_template(
         "partners/invite_preview.html",
@@ -131,16 +129,15 @@ def invite(slug):
     """Send personal links to the partners the dry run showed (the first N, if limited)."""
     campaign, access = campaign_and_access(slug, manage=True)
     if not ConfirmForm().validate_on_submit():
-        flash("The form expired; please check the list and confirm again.", "error")
+        refuse("The form expired; please check the list and confirm again.")
         return redirect(url_for("partners.invite_preview", slug=slug))
     try:
         limit = sends.parse_limit(request.form.get("limit"))
         plan = sends.invitation_plan(campaign, limit, access)
         count = len(service.invite(campaign, current_user, plan["recipients"]))
     except (Conflict, Invalid) as exc:
-        flash(str(exc), "error")
+        refuse(str(exc))
         return redirect(url_for("partners.invite_preview", slug=slug))
-    db.session.commit()
     if not count:
         flash("Nobody is waiting for an invitation.", "success")
     elif plan["remaining"]:
@@ -164,9 +161,8 @@ def reissue(slug, partner_id):
         try:
             service.invite(campaign, current_user, [partner])
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(
                 f"A new link was sent to {partner.contact_email}; the old one no longer works.",
                 "success",
@@ -184,9 +180,8 @@ def revoke(slug, partner_id):
         try:
             signing.revoke(partner, current_user)
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(f"The link of {partner.organisation} no longer works.", "success")
     return redirect(url_for("partners.index", slug=slug))
 
@@ -196,8 +191,6 @@ def revoke(slug, partner_id):
 def set_reminders(slug):
     """Change on which days before the deadline unsigned partners are reminded."""
     campaign, access = campaign_and_access(slug, manage=True)
-    if not access.organiser:
-        abort(403)  # reminders go to every partner: the lead's decision
     form = ReminderForm()
     if form.validate_on_submit():
         try:
@@ -205,7 +198,6 @@ def set_reminders(slug):
         except Invalid as exc:
             field_error(form, exc)
         else:
-            db.session.commit()
             when = ", ".join(str(d) for d in days)
             flash(
                 f"Reminders go out {when} day(s) before the deadline." if days else "No reminders.",
@@ -220,12 +212,9 @@ def set_reminders(slug):
 def set_sharing(slug):
     """Let co-leads see the whole partner list, or only the partners they added."""
     campaign, access = campaign_and_access(slug, manage=True)
-    if not access.organiser:
-        abort(403)
     if ConfirmForm().validate_on_submit():
         share = request.form.get("share") == "1"
         coalition.set_sharing(campaign, current_user, share)
-        db.session.commit()
         flash(
             "Co-leads now see the whole partner list."
             if share
@@ -242,17 +231,14 @@ def set_role(slug, partner_id):
     campaign, access = campaign_and_access(slug, manage=True)
     # A partner a co-lead does not manage is absent for them (404), like everywhere else.
     partner = _owned_partner(campaign, access, partner_id)
-    if not access.organiser:
-        abort(403)
     if ConfirmForm().validate_on_submit():
         try:
             coalition.set_partner_role(
                 campaign, current_user, partner, request.form.get("coalition_role", "")
             )
         except (Invalid, Conflict) as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(
                 f"{partner.organisation} is listed as {_ROLE_NAMES[partner.coalition_role]}.",
                 "success",

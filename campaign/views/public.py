@@ -83,6 +83,5 @@ def submit(token):
             db.session.rollback()
             return _page(campaign, token, form, status=403, problem=str(exc))
         else:
-            db.session.commit()
             return render_template("public/check_email.html", campaign=campaign, sig=sig)
     return _page(campaign, token, form, status=400)

@@ -13,13 +13,13 @@ from flask import (
 from flask_login import current_user, login_required, login_user
 
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import ConfirmForm
 from ..forms.review import AcceptForm, CoLeadInviteForm, CommentForm
 from ..services import coleads
 from ..services import review as service
 from ..services.campaigns import co_led_ids, member_role
-from .helpers import campaign_or_404, field_error
+from .helpers import campaign_or_404, field_error, refuse
 
 bp = Blueprint("review", __name__)
 
@@ -98,11 +98,10 @@ def comment(slug, number):
                 field_error(form, exc)
             else:
                 # No such paragraph, so no form to show the error on.
-                flash(f"Your comment was not saved: {exc.reason}.", "error")
+                refuse(f"Your comment was not saved: {exc.reason}.")
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(f"Comment on paragraph {number} saved.", "success")
             return redirect(url_for("review.index", slug=slug, _anchor=f"p{number}"))
     return _page(campaign, comment_form=form, number=number, status=400)
@@ -111,11 +110,10 @@ def comment(slug, number):
 @bp.post("/c/<slug>/review/comments/<int:comment_id>/resolve")
 @login_required
 def resolve(slug, comment_id):
-    """Mark a comment as resolved (organisers only; others get a 409 saying so)."""
+    """Mark a comment as resolved (organisers only; others get a 403 saying so)."""
     campaign = campaign_or_404(slug, co_leads=True)
     if ConfirmForm().validate_on_submit():
         service.resolve(campaign, current_user, comment_id)
-        db.session.commit()
         flash("Comment resolved.", "success")
     return redirect(url_for("review.index", slug=slug))
 
@@ -127,7 +125,6 @@ def reopen(slug, comment_id):
     campaign = campaign_or_404(slug, co_leads=True)
     if ConfirmForm().validate_on_submit():
         service.reopen(campaign, current_user, comment_id)
-        db.session.commit()
         flash("Comment reopened.", "success")
     return redirect(url_for("review.index", slug=slug))
 
@@ -144,9 +141,8 @@ def invite(slug):
         except Invalid as exc:
             field_error(form, exc)
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect(url_for("review.index", slug=slug, _anchor="coleads"))
     return _page(campaign, invite_form=form, status=400)
@@ -159,7 +155,6 @@ def revoke(slug, invite_id):
     campaign = campaign_or_404(slug, co_leads=True)
     if ConfirmForm().validate_on_submit():
         row = coleads.revoke(campaign, current_user, invite_id)
-        db.session.commit()
         flash(f"Invitation for {row.email} revoked.", "success")
     return redirect(url_for("review.index", slug=slug, _anchor="coleads"))
 
@@ -185,7 +180,6 @@ def accept(token):
     form = ConfirmForm()
     if form.validate_on_submit():
         coleads.accept(row, current_user)
-        db.session.commit()
         flash(f"You are now a co-lead of {row.campaign.title}.", "success")
         return redirect(url_for("review.index", slug=row.campaign.slug))
     return render_template("review/accept.html", invite=row, mode="join", form=form)
@@ -200,7 +194,6 @@ def _accept_new(row):
         except Invalid as exc:
             field_error(form, exc)
         else:
-            db.session.commit()
             login_user(user)
             flash(f"Welcome. You are now a co-lead of {row.campaign.title}.", "success")
             return redirect(url_for("review.index", slug=row.campaign.slug))

@@ -20,7 +20,7 @@ from ..services import public_signing, reconsent
 from ..services import signing as service
 from ..services.letters import letter_data, published_version
 from ..services.partners import signing_url
-from .helpers import field_error, letter_response
+from .helpers import field_error, letter_response, refuse
 
 bp = Blueprint("signing", __name__)
 # Links are unguessable, but a per-IP limit also stops scripted floods of signatures.
@@ -82,7 +82,6 @@ def show(token):
     """Show the letter and the signing form; viewing never uses up the link."""
     req = _request(token)
     service.note_viewed(req)
-    db.session.commit()
     sig = (
         req.signature
         if req.status in (RequestStatus.SIGNED, RequestStatus.PENDING, RequestStatus.UNCONFIRMED)
@@ -135,9 +134,8 @@ def sign(token):
             field_error(form, exc)
         except Conflict as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             return redirect(url_for("signing.show", token=token, _anchor="thanks"))
     return _page(req, token, form, status=400)
 
@@ -150,9 +148,8 @@ def withdraw(token):
         try:
             service.withdraw(req)
         except Conflict as exc:
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             flash(
                 "Your signature has been withdrawn. You can sign again while signing is open.",
                 "info",
@@ -172,12 +169,11 @@ def reconfirm(token):
         )
     except Invalid as exc:
         db.session.rollback()
-        flash(f"We could not record your answer: {exc.reason}.", "error")
+        refuse(f"We could not record your answer: {exc.reason}.")
     except Conflict as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        refuse(str(exc))
     else:
-        db.session.commit()
         flash(
             f"Thank you: {sig.organisation} still signs, now for version "
             f"{sig.letter_version.number} of the letter.",
@@ -204,9 +200,8 @@ def forward(token):
             field_error(form, exc)
         except Conflict as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            refuse(str(exc))
         else:
-            db.session.commit()
             # No redirect: this link is dead now, so answer here.
             return render_template(
                 "signing/forwarded.html",
@@ -229,7 +224,6 @@ def confirm(token):
     req = _request(token)
     if ConfirmForm().validate_on_submit():
         public_signing.confirm(req)
-        db.session.commit()
         flash(
             "Thank you: your address is confirmed. The organisers will review your signature.",
             "info",

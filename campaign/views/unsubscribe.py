@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, render_template
 
 from ..errors import NotFound
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..mail import suppression as service
 
 bp = Blueprint("unsubscribe", __name__)
@@ -28,5 +28,4 @@ def confirm(token):
     """Stop all further partner mail to this address."""
     email = _address(token)
     service.unsubscribe(email)
-    db.session.commit()
     return render_template("unsubscribe.html", email=email, done=True)

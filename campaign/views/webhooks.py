@@ -6,7 +6,7 @@ import time
 
 from flask import Blueprint, current_app, request
 
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..mail import webhook_batches
 from ..mail.sendgrid import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_event_signature
 from .helpers import capped_body, plain
@@ -64,6 +64,5 @@ def sendgrid_events():
 
     # Stored now, applied by a job after the commit: a crash while applying loses nothing.
     batch = webhook_batches.store(body, len(events))
-    db.session.commit()
     log.info("SendGrid webhook: stored batch %d with %d events", batch.id, len(events))
     return "", 204

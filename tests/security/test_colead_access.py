@@ -151,14 +151,14 @@ def test_co_leads_cannot_invite_or_revoke(client, app):
         f"/c/{c.slug}/review/coleads",
         data={"csrf_token": csrf, "name": "Friend", "email": "friend@ally.example"},
     )
-    assert resp.status_code == 400 and "Only the campaign&#39;s organisers" in resp.get_data(
+    assert resp.status_code == 403 and "Only the campaign&#39;s organisers" in resp.get_data(
         as_text=True
     )
     assert (
         client.post(
             f"/c/{c.slug}/review/coleads/{row.id}/revoke", data={"csrf_token": csrf}
         ).status_code
-        == 409
+        == 403
     )
     db.session.refresh(row)
     assert row.revoked_at is None
@@ -231,7 +231,8 @@ def test_staff_members_read_the_review_but_cannot_comment(client, app):
         f"/c/{c.slug}/review/paragraphs/2/comments",
         data={"csrf_token": csrf_from(page), "body": "Sneaky"},
     )
-    assert resp.status_code == 400 and "can read this review but not comment" in resp.get_data(
+    # They may see the review but not change it: a 403 in the service's words.
+    assert resp.status_code == 403 and "can read this review but not comment" in resp.get_data(
         as_text=True
     )
     assert db.session.scalar(db.select(db.func.count(ReviewComment.id))) == 0
