@@ -76,8 +76,8 @@ def export(slug, pdf_path, target_id, csv_path, xlsx_path, zip_path, certificate
     from .errors import NotFound
     from .models import Blob, Campaign
     from .services.campaigns import get_target
-    from .services.export_bundle import ready_pdf, write_zip
-    from .services.exports import signatories_csv, signatories_xlsx
+    from .services.export_zip import ready_pdf, write_zip
+    from .services.signatory_lists import signatories_csv, signatories_xlsx
 
     if full_list and not (csv_path or xlsx_path):
         raise click.UsageError("--full-list changes what --csv/--xlsx write; give one of them")
@@ -141,7 +141,7 @@ def _export_full_list(campaign, csv_path, xlsx_path) -> None:
     """Write the organisers' full list, each file recorded in the audit chain first."""
     import getpass
 
-    from .services.exports import FULL_LIST_CONTENTS, full_list
+    from .services.signatory_lists import FULL_LIST_CONTENTS, full_list
 
     actor = f"command line (flask export --full-list), system user {getpass.getuser()}"
     for path, fmt in ((csv_path, "csv"), (xlsx_path, "xlsx")):
@@ -155,7 +155,7 @@ def _export_full_list(campaign, csv_path, xlsx_path) -> None:
 
 def _export_zip(campaign, path: Path, write_zip) -> None:
     """Write the export ZIP with a progress bar; a failure leaves no partial file."""
-    from .services.export_bundle import zip_steps
+    from .services.export_zip import zip_steps
 
     partial = path.with_name(path.name + ".part")
     try:

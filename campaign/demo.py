@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Campaign, utcnow
-from .services import campaigns, letters, partners, signing
+from .services import campaigns, letters, partners, personal_link_signing
 from .services.blobs import store_logo
 from .services.users import create_user, find_user
 
@@ -189,11 +189,11 @@ def load_demo() -> dict:
     links = partners.invite(campaign, user, added)
     for i, partner in enumerate(added[:30]):
         signer, title = SIGNERS[i % len(SIGNERS)]
-        req = signing.resolve(links[partner.id])
+        req = personal_link_signing.resolve(links[partner.id])
         logo = _logo(partner.organisation, PALETTE[i % len(PALETTE)]) if i % 4 != 3 else None
         if logo:
             partner.logo_sha256 = store_logo(logo).sha256
-        signing.sign(
+        personal_link_signing.sign(
             req,
             {
                 "organisation": partner.organisation,

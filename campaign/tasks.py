@@ -22,7 +22,7 @@ from .models import (
     RenderStatus,
     utcnow,
 )
-from .services import alerts, deadlines, evidence, export_runs, followups
+from .services import alerts, deadlines, evidence, export_jobs, followups
 from .services import render_ahead as render_ahead_service
 from .services.delivery import queue_letter_email
 from .services.reminders import send_due
@@ -75,14 +75,14 @@ def build_export(run_id: int) -> None:
     if run is None or run.status != ExportStatus.QUEUED:
         return  # already built, or a duplicate delivery of this job
     try:
-        export_runs.build(run, checkpoint=db.session.commit)
+        export_jobs.build(run, checkpoint=db.session.commit)
     except Invalid as exc:
         # Keep the failed render too: the campaign page shows its reason.
-        export_runs.fail(run, exc.reason)
+        export_jobs.fail(run, exc.reason)
     except Exception:
         log.exception("export %s failed", run_id)
         db.session.rollback()
-        export_runs.fail(
+        export_jobs.fail(
             db.session.get(ExportRun, run_id),
             "the export failed; the server log has the details",
         )
@@ -147,6 +147,6 @@ def run_periodic():
     # Cached signatory pages hold names; a month unused, they are only a render saved.
     ChunkCache.configured().prune()
     # Export ZIPs hold every signatory's details; keep them no longer than configured.
-    export_runs.purge()
+    export_jobs.purge()
     db.session.commit()
     return reminders, sweep_outbox()

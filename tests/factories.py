@@ -124,7 +124,7 @@ def login(client, u):
 
 def sign(c, owner, p, token=None, **fields):
     """Sign for partner `p` through the signing service (inviting it unless a token is given)."""
-    from campaign.services import signing
+    from campaign.services import personal_link_signing as signing
     from campaign.services.letters import published_version
 
     req = signing.resolve(token or invited(c, owner, p))

@@ -3,7 +3,7 @@
 from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from ..services.review import MAX_COMMENT
+from ..services.draft_comments import MAX_COMMENT
 from ..services.users import MIN_PASSWORD
 from . import Form
 
@@ -11,7 +11,7 @@ from . import Form
 class CommentForm(Form):
     """A comment on one paragraph; the paragraph's number is in the URL."""
 
-    #: Digest of the paragraph as the commenter read it (services.review.text_digest).
+    #: Digest of the paragraph as the commenter read it (services.draft_comments.text_digest).
     seen = HiddenField(validators=[Optional(), Length(max=64)])
     # A little slack over MAX_COMMENT so the service, not the form, names the exact length.
     body = TextAreaField(

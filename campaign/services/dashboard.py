@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Campaign, OutboundEmail, RenderedLetter
-from .export_runs import latest_run
+from .export_jobs import latest_run
 from .letters import latest_version, published_version
 from .roster import letter_roster
 

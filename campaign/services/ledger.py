@@ -16,9 +16,9 @@ from sqlalchemy import select
 from ..extensions import db
 from ..letters.document import signatory_total
 from ..models import Blob, Campaign, EmailEvent, OutboundEmail, RenderedLetter, RenderStatus, Target
-from .exports import neutralise
 from .letters import published_version
 from .rendering import inputs_sha256, pdf_data
+from .signatory_lists import neutralise
 
 #: The milestones shown for each attempt, in the order they happen.
 MILESTONES = ("processed", "delivered", "open", "bounce", "dropped")

@@ -17,9 +17,9 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Campaign, Partner
 from . import audit
-from .coalition import require_manager
 from .duplicates import Flag, find_flags
 from .org_names import formula_warning
+from .partner_list_access import require_manager
 from .partners import clean_partner_fields
 from .sheets import Sheet, read_upload
 

@@ -26,8 +26,8 @@ from ..models import (
     utcnow,
 )
 from . import audit
-from .coalition import require_manager
 from .duplicates import find_flags
+from .partner_list_access import require_manager
 
 
 def normalise_email(value: str, field: str = "contact_email") -> str:

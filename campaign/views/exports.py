@@ -19,17 +19,17 @@ from ..forms import ConfirmForm
 from ..models import Blob, ExportStatus, RenderStatus
 from ..services.campaigns import get_target, require_organiser
 from ..services.evidence import certificate_pdf, current_certificate
-from ..services.export_bundle import certificate_name, zip_name
-from ..services.export_runs import expires_at, get_run, start_export
-from ..services.exports import (
+from ..services.export_jobs import expires_at, get_run, start_export
+from ..services.export_zip import certificate_name, zip_name
+from ..services.rendering import render_now, request_render
+from ..services.roster import letter_roster
+from ..services.signatory_lists import (
     FULL_LIST_CONTENTS,
     XLSX_MIME,
     full_list,
     signatories_csv,
     signatories_xlsx,
 )
-from ..services.rendering import render_now, request_render
-from ..services.roster import letter_roster
 from .helpers import campaign_or_404, keep_despite_status, refuse
 
 bp = Blueprint("exports", __name__)

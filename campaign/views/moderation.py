@@ -7,7 +7,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..forms import ConfirmForm, RejectForm, SourceForm
 from ..models import BlockedSource
-from ..services import public_signing as service
+from ..services import public_sign_on as service
 from .helpers import campaign_or_404, editor_required, refuse
 
 bp = Blueprint("moderation", __name__)

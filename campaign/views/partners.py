@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..errors import Conflict, Invalid, NotFound
 from ..forms import ConfirmForm, ImportForm, PartnerForm, ReminderForm
-from ..services import coalition, reminders, sends, signing
+from ..services import invitation_dry_run, partner_list_access, personal_link_signing, reminders
 from ..services import partners as service
 from ..services.dashboard import campaign_overview
 from ..services.duplicates import find_flags
@@ -21,11 +21,11 @@ def campaign_and_access(slug, *, manage=False):
     """The campaign and what the current user may do with its partners (co-leads too)."""
     campaign = campaign_or_404(slug, co_leads=True)
     try:
-        access = coalition.partner_access(current_user, campaign)
+        access = partner_list_access.partner_access(current_user, campaign)
     except NotFound:
         abort(404)
     if manage:
-        coalition.require_may_edit(access)
+        partner_list_access.require_may_edit(access)
     return campaign, access
 
 
@@ -46,7 +46,7 @@ def partners_page(campaign, access, *, form=None, import_form=None, reminder_for
     roster = overview["roster"]
     if not access.sees_all:
         # A co-lead's view: their own network only, counted on its own.
-        mine = coalition.visible(access, overview["partners"])
+        mine = partner_list_access.visible(access, overview["partners"])
         overview["partners"] = mine
         overview["statuses"] = Counter(
             p.current_request.state if p.current_request else "not invited" for p in mine
@@ -72,7 +72,7 @@ def partners_page(campaign, access, *, form=None, import_form=None, reminder_for
         columns=COLUMNS,
         uninvited=[p for p in service.uninvited(campaign) if access.owns(p)],
         access=access,
-        tree=coalition.invited_by_tree(campaign, access, hide=hidden),
+        tree=partner_list_access.invited_by_tree(campaign, access, hide=hidden),
         private_hidden=len(hidden),
         confirm=ConfirmForm(),
     ), status
@@ -110,14 +110,14 @@ def invite_preview(slug):
     """The dry run: who would be invited, who is skipped, and the email they would get."""
     campaign, access = campaign_and_access(slug, manage=True)
     try:
-        limit = sends.parse_limit(request.args.get("limit"))
+        limit = invitation_dry_run.parse_limit(request.args.get("limit"))
     except Invalid as exc:
         refuse(f"{exc.field}: {exc.reason}")
         limit = None
     return render_template(
         "partners/invite_preview.html",
         campaign=campaign,
-        plan=sends.invitation_plan(campaign, limit, access),
+        plan=invitation_dry_run.invitation_plan(campaign, limit, access),
         access=access,
         confirm=ConfirmForm(),
     )
@@ -132,8 +132,8 @@ def invite(slug):
         refuse("The form expired; please check the list and confirm again.")
         return redirect(url_for("partners.invite_preview", slug=slug))
     try:
-        limit = sends.parse_limit(request.form.get("limit"))
-        plan = sends.invitation_plan(campaign, limit, access)
+        limit = invitation_dry_run.parse_limit(request.form.get("limit"))
+        plan = invitation_dry_run.invitation_plan(campaign, limit, access)
         count = len(service.invite(campaign, current_user, plan["recipients"]))
     except (Conflict, Invalid) as exc:
         refuse(str(exc))
@@ -178,7 +178,7 @@ def revoke(slug, partner_id):
     partner = _owned_partner(campaign, access, partner_id)
     if ConfirmForm().validate_on_submit():
         try:
-            signing.revoke(partner, current_user)
+            personal_link_signing.revoke(partner, current_user)
         except Conflict as exc:
             refuse(str(exc))
         else:
@@ -214,7 +214,7 @@ def set_sharing(slug):
     campaign, access = campaign_and_access(slug, manage=True)
     if ConfirmForm().validate_on_submit():
         share = request.form.get("share") == "1"
-        coalition.set_sharing(campaign, current_user, share)
+        partner_list_access.set_sharing(campaign, current_user, share)
         flash(
             "Co-leads now see the whole partner list."
             if share
@@ -233,7 +233,7 @@ def set_role(slug, partner_id):
     partner = _owned_partner(campaign, access, partner_id)
     if ConfirmForm().validate_on_submit():
         try:
-            coalition.set_partner_role(
+            partner_list_access.set_partner_role(
                 campaign, current_user, partner, request.form.get("coalition_role", "")
             )
         except (Invalid, Conflict) as exc:

@@ -5,9 +5,9 @@ from flask import Blueprint, abort, current_app, render_template, request
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db, limiter
 from ..forms import PublicSignForm
-from ..services import public_signing as service
+from ..services import public_sign_on as service
 from ..services.letters import published_version
-from ..services.signing import consent_text
+from ..services.personal_link_signing import consent_text
 from .helpers import field_error, letter_response
 
 bp = Blueprint("public", __name__)

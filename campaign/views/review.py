@@ -16,8 +16,8 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import limiter
 from ..forms import ConfirmForm
 from ..forms.review import AcceptForm, CoLeadInviteForm, CommentForm
-from ..services import coleads
-from ..services import review as service
+from ..services import colead_invites
+from ..services import draft_comments as service
 from ..services.campaigns import co_led_ids, member_role
 from .helpers import campaign_or_404, field_error, refuse
 
@@ -69,8 +69,8 @@ def _page(campaign, *, comment_form=None, number=None, invite_form=None, status=
         may_comment=service.may_comment(current_user, campaign),
         organiser=organiser,
         invite_form=invite_form or CoLeadInviteForm(formdata=None),
-        invitations=coleads.invitations(campaign) if organiser else [],
-        invite_state=coleads.state,
+        invitations=colead_invites.invitations(campaign) if organiser else [],
+        invite_state=colead_invites.state,
         confirm=ConfirmForm(formdata=None),
     ), status
 
@@ -137,7 +137,9 @@ def invite(slug):
     form = CoLeadInviteForm()
     if form.validate_on_submit():
         try:
-            coleads.invite(campaign, current_user, name=form.name.data, email=form.email.data)
+            colead_invites.invite(
+                campaign, current_user, name=form.name.data, email=form.email.data
+            )
         except Invalid as exc:
             field_error(form, exc)
         except Conflict as exc:
@@ -154,14 +156,14 @@ def revoke(slug, invite_id):
     """Revoke an invitation, or remove a co-lead who already joined (organisers only)."""
     campaign = campaign_or_404(slug, co_leads=True)
     if ConfirmForm().validate_on_submit():
-        row = coleads.revoke(campaign, current_user, invite_id)
+        row = colead_invites.revoke(campaign, current_user, invite_id)
         flash(f"Invitation for {row.email} revoked.", "success")
     return redirect(url_for("review.index", slug=slug, _anchor="coleads"))
 
 
 def _invitation(token):
     try:
-        return coleads.resolve(token)
+        return colead_invites.resolve(token)
     except NotFound:
         abort(404)
 
@@ -171,7 +173,7 @@ def _invitation(token):
 def accept(token):
     """Open an invitation: log in and accept, or choose a password for a new account."""
     row = _invitation(token)
-    existing = coleads.invitee(row)
+    existing = colead_invites.invitee(row)
     if existing is None:
         return _accept_new(row)
     if not current_user.is_authenticated or current_user.id != existing.id:
@@ -179,7 +181,7 @@ def accept(token):
         return render_template("review/accept.html", invite=row, mode="login")
     form = ConfirmForm()
     if form.validate_on_submit():
-        coleads.accept(row, current_user)
+        colead_invites.accept(row, current_user)
         flash(f"You are now a co-lead of {row.campaign.title}.", "success")
         return redirect(url_for("review.index", slug=row.campaign.slug))
     return render_template("review/accept.html", invite=row, mode="join", form=form)
@@ -190,7 +192,7 @@ def _accept_new(row):
     form = AcceptForm()
     if form.validate_on_submit():
         try:
-            user = coleads.accept_new(row, form.password.data)
+            user = colead_invites.accept_new(row, form.password.data)
         except Invalid as exc:
             field_error(form, exc)
         else:

@@ -16,8 +16,8 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, ForwardForm, SignForm
 from ..models import RequestStatus
-from ..services import public_signing, reconsent
-from ..services import signing as service
+from ..services import personal_link_signing as service
+from ..services import public_sign_on, reconsent
 from ..services.letters import letter_data, published_version
 from ..services.partners import signing_url
 from .helpers import field_error, letter_response, refuse
@@ -223,7 +223,7 @@ def confirm(token):
     """Confirm a public sign-up's email address (a POST: scanners only ever GET)."""
     req = _request(token)
     if ConfirmForm().validate_on_submit():
-        public_signing.confirm(req)
+        public_sign_on.confirm(req)
         flash(
             "Thank you: your address is confirmed. The organisers will review your signature.",
             "info",

@@ -149,7 +149,8 @@ def _new_signature(campaign, owner, n: int) -> None:
     """One more organisation signs (as through its link): the letter changes."""
     from campaign import jobs
     from campaign.extensions import db
-    from campaign.services import partners, signing
+    from campaign.services import partners
+    from campaign.services import personal_link_signing as signing
 
     partner = partners.add_partner(
         campaign,

@@ -5,7 +5,8 @@ from sqlalchemy import select
 from campaign import demo, jobs
 from campaign.extensions import db
 from campaign.models import Campaign
-from campaign.services import letters, partners, signing
+from campaign.services import letters, partners
+from campaign.services import personal_link_signing as signing
 from campaign.services.users import find_user
 
 

@@ -25,13 +25,10 @@ from campaign.mail.inbound import Attachment, InboundMessage
 from campaign.mail.reply_address import reply_address
 from campaign.mail.suppression import unsubscribe_url
 from campaign.models import ExportRun, IssuedDocument, OutboundEmail, Partner
-from campaign.services import (
-    coleads,
-    export_runs,
-    followups,
-    public_signing,
-    replies,
-)
+from campaign.services import colead_invites as coleads
+from campaign.services import export_jobs as export_runs
+from campaign.services import followups, replies
+from campaign.services import public_sign_on as public_signing
 from campaign.services.campaigns import add_member, get_campaign
 from campaign.services.letters import published_version
 from campaign.services.users import create_user, find_user

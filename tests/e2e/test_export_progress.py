@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from campaign.extensions import db
 from campaign.models import ExportRun
-from campaign.services import export_runs
+from campaign.services import export_jobs as export_runs
 from tests import factories as f
 from tests.functional.test_exports import _two_targets_three_signers
 

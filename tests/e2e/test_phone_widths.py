@@ -7,7 +7,7 @@ import pytest
 from campaign import demo, jobs
 from campaign.extensions import db
 from campaign.models import ExportRun
-from campaign.services import export_runs
+from campaign.services import export_jobs as export_runs
 from campaign.services.campaigns import get_campaign
 from campaign.services.users import find_user
 

@@ -248,9 +248,9 @@ def chunked_renders(monkeypatch) -> list[int]:
 def test_an_export_renders_every_targets_copy_together(client, app, small_chunks, chunked_renders):
     import zipfile
 
-    from campaign.services import export_runs
+    from campaign.services import export_jobs as export_runs
     from campaign.services.evidence import check_pdf
-    from campaign.services.export_bundle import pdf_name
+    from campaign.services.export_zip import pdf_name
 
     u, c = _campaign_with(_names(30))
     for name in ("Renata Solis", "Tomas Ek"):

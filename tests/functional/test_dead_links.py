@@ -7,7 +7,7 @@ import pytest
 from campaign.errors import NotFound
 from campaign.extensions import db
 from campaign.models import SignatureRequest, utcnow
-from campaign.services import signing
+from campaign.services import personal_link_signing as signing
 from tests import factories as f
 from tests.conftest import csrf_from
 from tests.functional.test_signing import _sign

@@ -5,8 +5,9 @@ from pypdf import PdfReader
 
 from campaign.extensions import db
 from campaign.models import Blob, OutboundEmail, RenderedLetter
-from campaign.services import campaigns, delivery, signing
-from campaign.services.exports import signatories_csv
+from campaign.services import campaigns, delivery
+from campaign.services import personal_link_signing as signing
+from campaign.services.signatory_lists import signatories_csv
 from tests import factories as f
 
 

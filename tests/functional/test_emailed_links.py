@@ -35,10 +35,10 @@ LINKS = """
 import json
 from types import SimpleNamespace
 from campaign.mail.suppression import unsubscribe_url
-from campaign.services.coleads import invite_url
+from campaign.services.colead_invites import invite_url
 from campaign.services.evidence import verify_url
 from campaign.services.partners import signing_url
-from campaign.services.public_signing import public_url
+from campaign.services.public_sign_on import public_url
 print(json.dumps({
     "signing": signing_url("sign-token_1"),
     "public": public_url(SimpleNamespace(token="public-token")),
@@ -52,10 +52,10 @@ print(json.dumps({
 def _links() -> dict:
     """Run LINKS here (in whatever context is current) and return its links."""
     from campaign.mail.suppression import unsubscribe_url
-    from campaign.services.coleads import invite_url
+    from campaign.services.colead_invites import invite_url
     from campaign.services.evidence import verify_url
     from campaign.services.partners import signing_url
-    from campaign.services.public_signing import public_url
+    from campaign.services.public_sign_on import public_url
 
     return {
         "signing": signing_url("sign-token_1"),

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from campaign.extensions import db
 from campaign.models import AuditEvent, Blob, ExportRun, utcnow
-from campaign.services import export_runs
+from campaign.services import export_jobs as export_runs
 from campaign.services.campaigns import add_member
 from campaign.tasks import run_periodic
 from tests import factories as f

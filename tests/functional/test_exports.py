@@ -13,7 +13,7 @@ from campaign.extensions import db
 from campaign.models import RenderedLetter
 from campaign.services import campaigns
 from campaign.services.campaigns import add_member
-from campaign.services.exports import neutralise
+from campaign.services.signatory_lists import neutralise
 from tests import factories as f
 from tests.conftest import csrf_from
 from tests.functional.test_delivery_export import _signed

@@ -19,7 +19,8 @@ from campaign.models import (
     Signature,
     Target,
 )
-from campaign.services import campaigns, delivery, signing
+from campaign.services import campaigns, delivery
+from campaign.services import personal_link_signing as signing
 from tests import factories as f
 from tests.conftest import csrf_from
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
@@ -369,7 +370,7 @@ def test_signing_form_asks_about_updates_and_keeps_the_answer(client, app):
 
 
 def test_public_sign_up_keeps_the_updates_choice(client, app):
-    from campaign.services import public_signing
+    from campaign.services import public_sign_on as public_signing
 
     u = f.user()
     c = f.published(u)

@@ -262,7 +262,7 @@ def test_co_leads_cannot_reach_the_letterhead(client, app):
 
 
 def test_the_letter_pages_partners_open_allow_exactly_their_style_block(client, app):
-    from campaign.services import public_signing
+    from campaign.services import public_sign_on as public_signing
 
     u = f.user()
     c = f.published(u)

@@ -4,7 +4,7 @@ import io
 
 from campaign.extensions import db
 from campaign.models import AuditEvent, OutboundEmail, Partner, SignatureRequest
-from campaign.services import public_signing
+from campaign.services import public_sign_on as public_signing
 from campaign.services.letters import signatory_dicts
 from tests import factories as f
 from tests.conftest import csrf_from

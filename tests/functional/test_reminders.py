@@ -6,7 +6,8 @@ from datetime import timedelta
 from campaign.extensions import db
 from campaign.mail.suppression import unsubscribe_url
 from campaign.models import OutboundEmail, SignatureRequest, utcnow
-from campaign.services import reminders, signing
+from campaign.services import personal_link_signing as signing
+from campaign.services import reminders
 from tests import factories as f
 from tests.conftest import csrf_from
 from tests.fake_sendgrid import fake_sendgrid  # noqa: F401

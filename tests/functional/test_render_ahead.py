@@ -109,7 +109,8 @@ def test_an_unchanged_letter_is_not_rendered_again(client, app, renders):
 
 @pytest.mark.parametrize("change", ["publish", "target", "letterhead", "withdraw"])
 def test_each_change_to_the_letter_asks_for_a_render(client, app, change):
-    from campaign.services import letterhead, signing
+    from campaign.services import letterhead
+    from campaign.services import personal_link_signing as signing
 
     owner = f.user()
     c = f.published(owner)

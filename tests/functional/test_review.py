@@ -8,7 +8,9 @@ from pypdf import PdfReader
 from campaign.extensions import db
 from campaign.letters.document import letter_html
 from campaign.models import AuditEvent, CampaignMember, OutboundEmail, ReviewComment, User
-from campaign.services import coleads, letters, review
+from campaign.services import colead_invites as coleads
+from campaign.services import draft_comments as review
+from campaign.services import letters
 from tests import factories as f
 from tests.conftest import csrf_from
 

@@ -7,7 +7,8 @@ import pytest
 
 from campaign.extensions import db
 from campaign.models import CoLeadInvite, OutboundEmail, ReviewComment, utcnow
-from campaign.services import coleads, review
+from campaign.services import colead_invites as coleads
+from campaign.services import draft_comments as review
 from tests import factories as f
 from tests.conftest import csrf_from
 

@@ -9,7 +9,8 @@ import pytest
 from campaign.errors import NotAllowed
 from campaign.extensions import db
 from campaign.models import Campaign
-from campaign.services import coalition, reminders
+from campaign.services import partner_list_access as coalition
+from campaign.services import reminders
 from campaign.services.campaigns import add_member, require_editor, require_organiser
 from tests import factories as f
 from tests.conftest import csrf_from

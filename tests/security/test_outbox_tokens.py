@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 
 from campaign.extensions import db
 from campaign.models import InboundReply, OutboundEmail, SignatureRequest
-from campaign.services import coleads, letters, public_signing
+from campaign.services import colead_invites as coleads
+from campaign.services import letters
+from campaign.services import public_sign_on as public_signing
 from campaign.services.campaigns import add_member
 from tests import factories as f
 from tests.conftest import csrf_from

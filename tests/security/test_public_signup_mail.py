@@ -16,7 +16,8 @@ from werkzeug.serving import make_server
 
 from campaign.extensions import db
 from campaign.models import OutboundEmail, SignatureRequest
-from campaign.services import public_signing, signup_mail
+from campaign.services import public_sign_on as public_signing
+from campaign.services import signup_mail
 from tests import factories as f
 from tests.conftest import csrf_from
 

@@ -11,7 +11,8 @@ from campaign.extensions import db
 from campaign.letters.document import letter_html
 from campaign.mail.suppression import unsubscribe
 from campaign.models import OutboundEmail, Signature
-from campaign.services import letters, reconsent, signing
+from campaign.services import letters, reconsent
+from campaign.services import personal_link_signing as signing
 from campaign.services.rendering import letter_pdf, pdf_data
 from tests import factories as f
 

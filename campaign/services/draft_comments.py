@@ -1,4 +1,4 @@
-"""Co-lead review: the newest draft split into paragraphs, and comments on them.
+"""Co-lead review of the draft: the newest draft split into paragraphs, and comments on them.
 
 Comments live in their own table and never reach the letter: the letter engine renders
 from `letters.letter_data`, which knows nothing of them.

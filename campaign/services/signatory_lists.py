@@ -1,4 +1,4 @@
-"""Exports: the signatory list as CSV and XLSX (the PDFs come from rendering).
+"""Signatory lists: the signatory list as CSV and XLSX (the PDFs come from rendering).
 
 The list is the letter's own (services/roster.py), so it respects each signer's choice:
 who supports privately or is named only once delivered is counted, not named, and no

@@ -10,8 +10,8 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models import Blob, Campaign, RenderedLetter, RenderStatus, Target, utcnow
 from .evidence import certificate_pdf
-from .exports import signatories_csv, signatories_xlsx
 from .rendering import render_now, render_together, request_render
+from .signatory_lists import signatories_csv, signatories_xlsx
 
 
 def ready_pdf(campaign: Campaign, target: Target | None = None) -> RenderedLetter:

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Blob, Campaign, ExportRun, ExportStatus, User, utcnow
 from .audit import record
 from .blobs import store_blob
-from .export_bundle import write_zip, zip_steps
+from .export_zip import write_zip, zip_steps
 from .letters import published_version
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Partners signing through their personal links."""
+"""Partners signing through their personal links (public sign-on is public_sign_on.py)."""
 
 from flask import current_app, render_template
 from sqlalchemy import select, update
@@ -16,7 +16,7 @@ from ..models import (
     SignedVersion,
     utcnow,
 )
-from . import audit, personal_signature
+from . import audit, signature_image
 from .blobs import store_logo
 from .letters import published_version
 from .org_names import check_signing_name
@@ -150,8 +150,8 @@ def sign(
     email = normalise_email(form.get("signer_email") or "", field="signer_email")
     max_bytes = current_app.config["LOGO_MAX_BYTES"]
     logo_sha = store_logo(logo, max_bytes=max_bytes).sha256 if logo else None
-    image = personal_signature.store(
-        personal_signature.drawn(form.get("signature_drawn")), signature_file
+    image = signature_image.store(
+        signature_image.drawn(form.get("signature_drawn")), signature_file
     )
     sig = req.signature
     first = sig is None or sig.withdrawn_at is not None
@@ -173,7 +173,7 @@ def sign(
         sig.logo_sha256 = logo_sha
     elif sig.logo_sha256 is None:
         sig.logo_sha256 = req.partner.logo_sha256
-    sig.signature_typed = personal_signature.typed(form.get("signature_typed"))
+    sig.signature_typed = signature_image.typed(form.get("signature_typed"))
     if image is not None:
         sig.signature_image_sha256 = image.sha256
     elif form.get("signature_clear"):

@@ -1,4 +1,4 @@
-"""Dry runs for bulk sends: who would get what, before anything is queued.
+"""The invitation dry run: who would be invited, who is skipped, before anything is queued.
 
 A bulk send can go out in slices (`limit`); the rest stays uninvited, so sending again
 resumes where the last slice stopped and nobody gets two invitations.

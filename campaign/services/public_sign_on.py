@@ -34,7 +34,7 @@ from .duplicates import email_domain, site_domain
 from .letters import published_version
 from .org_names import check_signing_name
 from .partners import clean_partner_fields, issue_link, normalise_email, signing_url
-from .signing import DECLARATION, consent_text
+from .personal_link_signing import DECLARATION, consent_text
 from .signup_mail import may_mail
 
 

@@ -1,4 +1,4 @@
-"""Co-leads: people an organiser invites by email to read the draft and comment on it."""
+"""Co-lead invitations: people an organiser invites by email to read the draft and comment."""
 
 import secrets
 from datetime import timedelta
