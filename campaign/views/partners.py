@@ -12,7 +12,7 @@ from ..services import partners as service
 from ..services.dashboard import campaign_overview
 from ..services.duplicates import find_flags
 from ..services.partner_import import COLUMNS
-from .helpers import campaign_or_404, field_error, refuse
+from .helpers import campaign_or_404, confirmed_action, field_error, refuse
 
 bp = Blueprint("partners", __name__)
 
@@ -157,17 +157,11 @@ def reissue(slug, partner_id):
     """Kill a partner's link and email them a new one."""
     campaign, access = campaign_and_access(slug, manage=True)
     partner = _owned_partner(campaign, access, partner_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            service.invite(campaign, current_user, [partner])
-        except Conflict as exc:
-            refuse(str(exc))
-        else:
-            flash(
-                f"A new link was sent to {partner.contact_email}; the old one no longer works.",
-                "success",
-            )
-    return redirect(url_for("partners.index", slug=slug))
+    return confirmed_action(
+        lambda: service.invite(campaign, current_user, [partner]),
+        success=f"A new link was sent to {partner.contact_email}; the old one no longer works.",
+        back=url_for("partners.index", slug=slug),
+    )
 
 
 @bp.post("/c/<slug>/partners/<int:partner_id>/revoke")
@@ -176,14 +170,11 @@ def revoke(slug, partner_id):
     """Kill a partner's link at once, without sending a new one."""
     campaign, access = campaign_and_access(slug, manage=True)
     partner = _owned_partner(campaign, access, partner_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            personal_link_signing.revoke(partner, current_user)
-        except Conflict as exc:
-            refuse(str(exc))
-        else:
-            flash(f"The link of {partner.organisation} no longer works.", "success")
-    return redirect(url_for("partners.index", slug=slug))
+    return confirmed_action(
+        lambda: personal_link_signing.revoke(partner, current_user),
+        success=f"The link of {partner.organisation} no longer works.",
+        back=url_for("partners.index", slug=slug),
+    )
 
 
 @bp.post("/c/<slug>/partners/reminders")
@@ -212,16 +203,15 @@ def set_reminders(slug):
 def set_sharing(slug):
     """Let co-leads see the whole partner list, or only the partners they added."""
     campaign, access = campaign_and_access(slug, manage=True)
-    if ConfirmForm().validate_on_submit():
-        share = request.form.get("share") == "1"
-        partner_list_access.set_sharing(campaign, current_user, share)
-        flash(
-            "Co-leads now see the whole partner list."
-            if share
-            else "Co-leads now see only the partners they added.",
-            "success",
-        )
-    return redirect(url_for("partners.index", slug=slug, _anchor="coalition"))
+    share = request.form.get("share") == "1"
+    return confirmed_action(
+        lambda: partner_list_access.set_sharing(campaign, current_user, share),
+        success="Co-leads now see the whole partner list."
+        if share
+        else "Co-leads now see only the partners they added.",
+        back=url_for("partners.index", slug=slug, _anchor="coalition"),
+        errors=(),
+    )
 
 
 @bp.post("/c/<slug>/partners/<int:partner_id>/role")
@@ -231,19 +221,17 @@ def set_role(slug, partner_id):
     campaign, access = campaign_and_access(slug, manage=True)
     # A partner a co-lead does not manage is absent for them (404), like everywhere else.
     partner = _owned_partner(campaign, access, partner_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            partner_list_access.set_partner_role(
-                campaign, current_user, partner, request.form.get("coalition_role", "")
-            )
-        except (Invalid, Conflict) as exc:
-            refuse(str(exc))
-        else:
-            flash(
-                f"{partner.organisation} is listed as {_ROLE_NAMES[partner.coalition_role]}.",
-                "success",
-            )
-    return redirect(url_for("partners.index", slug=slug, _anchor=f"p{partner.id}"))
+    return confirmed_action(
+        lambda: partner_list_access.set_partner_role(
+            campaign, current_user, partner, request.form.get("coalition_role", "")
+        ),
+        # Read after the change: the message names the role the partner now has.
+        success=lambda _: (
+            f"{partner.organisation} is listed as {_ROLE_NAMES[partner.coalition_role]}."
+        ),
+        back=url_for("partners.index", slug=slug, _anchor=f"p{partner.id}"),
+        errors=(Invalid, Conflict),
+    )
 
 
 _ROLE_NAMES = {"": "a signatory", "lead": "a lead organisation", "co_lead": "a co-lead"}

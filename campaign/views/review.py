@@ -19,7 +19,7 @@ from ..forms.review import AcceptForm, CoLeadInviteForm, CommentForm
 from ..services import colead_invites
 from ..services import draft_comments as service
 from ..services.campaigns import co_led_ids, member_role
-from .helpers import campaign_or_404, field_error, refuse
+from .helpers import campaign_or_404, confirmed_action, field_error, refuse
 
 bp = Blueprint("review", __name__)
 
@@ -112,10 +112,12 @@ def comment(slug, number):
 def resolve(slug, comment_id):
     """Mark a comment as resolved (organisers only; others get a 403 saying so)."""
     campaign = campaign_or_404(slug, co_leads=True)
-    if ConfirmForm().validate_on_submit():
-        service.resolve(campaign, current_user, comment_id)
-        flash("Comment resolved.", "success")
-    return redirect(url_for("review.index", slug=slug))
+    return confirmed_action(
+        lambda: service.resolve(campaign, current_user, comment_id),
+        success="Comment resolved.",
+        back=url_for("review.index", slug=slug),
+        errors=(),
+    )
 
 
 @bp.post("/c/<slug>/review/comments/<int:comment_id>/reopen")
@@ -123,10 +125,12 @@ def resolve(slug, comment_id):
 def reopen(slug, comment_id):
     """Open a resolved comment again (organisers only)."""
     campaign = campaign_or_404(slug, co_leads=True)
-    if ConfirmForm().validate_on_submit():
-        service.reopen(campaign, current_user, comment_id)
-        flash("Comment reopened.", "success")
-    return redirect(url_for("review.index", slug=slug))
+    return confirmed_action(
+        lambda: service.reopen(campaign, current_user, comment_id),
+        success="Comment reopened.",
+        back=url_for("review.index", slug=slug),
+        errors=(),
+    )
 
 
 @bp.post("/c/<slug>/review/coleads")
@@ -155,10 +159,12 @@ def invite(slug):
 def revoke(slug, invite_id):
     """Revoke an invitation, or remove a co-lead who already joined (organisers only)."""
     campaign = campaign_or_404(slug, co_leads=True)
-    if ConfirmForm().validate_on_submit():
-        row = colead_invites.revoke(campaign, current_user, invite_id)
-        flash(f"Invitation for {row.email} revoked.", "success")
-    return redirect(url_for("review.index", slug=slug, _anchor="coleads"))
+    return confirmed_action(
+        lambda: colead_invites.revoke(campaign, current_user, invite_id),
+        success=lambda row: f"Invitation for {row.email} revoked.",
+        back=url_for("review.index", slug=slug, _anchor="coleads"),
+        errors=(),
+    )
 
 
 def _invitation(token):
