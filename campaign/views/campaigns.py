@@ -172,19 +172,16 @@ def tracking(slug):
     """Turn open and click tracking on or off (off unless the organiser chooses)."""
     campaign = campaign_or_404(slug)
     editor_required()
-    if ConfirmForm().validate_on_submit():
-        enabled = request.form.get("enabled") == "1"
-        try:
-            service.set_tracking(campaign, current_user, enabled)
-        except Conflict as exc:
-            refuse(str(exc))
-        else:
-            flash(f"Open and click tracking is {'on' if enabled else 'off'}.", "success")
+    enabled = request.form.get("enabled") == "1"
     # Shown next to both send buttons; go back to the one it was changed from.
     back = "campaigns.deliver"
     if request.form.get("back") == "invite":
         back = "partners.invite_preview"
-    return redirect(url_for(back, slug=slug))
+    return confirmed_action(
+        lambda: service.set_tracking(campaign, current_user, enabled),
+        success=f"Open and click tracking is {'on' if enabled else 'off'}.",
+        back=url_for(back, slug=slug),
+    )
 
 
 @bp.post("/c/<slug>/deadline")

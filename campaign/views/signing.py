@@ -20,7 +20,7 @@ from ..services import personal_link_signing as service
 from ..services import public_sign_on, reconsent
 from ..services.letters import letter_data, published_version
 from ..services.partners import signing_url
-from .helpers import field_error, letter_response, refuse
+from .helpers import confirmed_action, field_error, letter_response, refuse
 
 bp = Blueprint("signing", __name__)
 # Links are unguessable, but a per-IP limit also stops scripted floods of signatures.
@@ -144,17 +144,12 @@ def sign(token):
 def withdraw(token):
     """Withdraw the signature while the campaign is open."""
     req = _request(token)
-    if ConfirmForm().validate_on_submit():
-        try:
-            service.withdraw(req)
-        except Conflict as exc:
-            refuse(str(exc))
-        else:
-            flash(
-                "Your signature has been withdrawn. You can sign again while signing is open.",
-                "info",
-            )
-    return redirect(url_for("signing.show", token=token))
+    return confirmed_action(
+        lambda: service.withdraw(req),
+        success="Your signature has been withdrawn. You can sign again while signing is open.",
+        back=url_for("signing.show", token=token),
+        category="info",
+    )
 
 
 @bp.post("/s/<token>/reconfirm")
@@ -222,10 +217,10 @@ def forward(token):
 def confirm(token):
     """Confirm a public sign-up's email address (a POST: scanners only ever GET)."""
     req = _request(token)
-    if ConfirmForm().validate_on_submit():
-        public_sign_on.confirm(req)
-        flash(
-            "Thank you: your address is confirmed. The organisers will review your signature.",
-            "info",
-        )
-    return redirect(url_for("signing.show", token=token))
+    return confirmed_action(
+        lambda: public_sign_on.confirm(req),
+        success="Thank you: your address is confirmed. The organisers will review your signature.",
+        back=url_for("signing.show", token=token),
+        errors=(),
+        category="info",
+    )
