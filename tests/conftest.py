@@ -17,6 +17,14 @@ from campaign import create_app
 from campaign.extensions import db as _db
 from campaign.extensions import limiter
 
+# Fixtures used by more than one module; a test module never imports a fixture from another.
+pytest_plugins = [
+    "tests.plugins.inbound",
+    "tests.plugins.jobs",
+    "tests.plugins.sendgrid",
+    "tests.plugins.servers",
+]
+
 BACKENDS = ["sqlite", "postgresql"]
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 

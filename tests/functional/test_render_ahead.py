@@ -11,8 +11,8 @@ from campaign.models import IssuedDocument, RenderedLetter, RenderWanted
 from campaign.services import campaigns, letters, rendering
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_jobs_redis import _work, redis_queue  # noqa: F401
 from tests.functional.test_signing import _sign
+from tests.helpers.jobs import work
 
 
 @pytest.fixture
@@ -170,7 +170,7 @@ def test_without_redis_a_timer_renders_after_the_commit(client, app, monkeypatch
         db.session.rollback()
 
 
-def test_with_redis_the_worker_renders_ahead_after_the_delay(app, redis_queue, monkeypatch):  # noqa: F811
+def test_with_redis_the_worker_renders_ahead_after_the_delay(app, redis_queue, monkeypatch):
     """RQ: the job is scheduled for later, and `flask worker` (with RQ's scheduler) runs it."""
     from rq import Queue
 
@@ -183,7 +183,7 @@ def test_with_redis_the_worker_renders_ahead_after_the_delay(app, redis_queue, m
     assert scheduled.get_job_ids(), "no render-ahead job was scheduled"
     assert db.session.scalar(db.select(db.func.count(RenderedLetter.id))) == 0
     time.sleep(1.5)
-    _work(app, url, queue)
+    work(app, url, queue)
     db.session.expire_all()
     ready = db.session.scalars(db.select(RenderedLetter).where(RenderedLetter.status == "ready"))
     assert {r.signatory_count for r in ready} == {1}

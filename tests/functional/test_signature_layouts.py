@@ -8,13 +8,7 @@ from pypdf import PdfReader
 
 from campaign.letters.document import letter_html
 from campaign.letters.pdf import html_to_pdf, lay_out
-from tests.functional.test_chunked_render import (
-    _campaign_with,
-    _names,
-    _pages,
-    _render,
-    small_chunks,  # noqa: F401 (a fixture)
-)
+from tests.helpers.chunks import campaign_with, org_names, page_texts, render_pdf
 from tests.unit.test_letter_pdf import _letter
 
 PREFIXES = ("Alder", "Birch Tree", "Cedar", "Damson")
@@ -92,13 +86,13 @@ def test_logo_wall_rows_are_full_or_centred(app, count, widths):
 def test_chunked_letter_keeps_its_signatories_heading_with_the_first_names(
     client,
     app,
-    small_chunks,  # noqa: F811
+    small_chunks,
 ):
     """A long letter renders in parts; its heading used to end the letter part, alone at
     the foot of a page, with the names starting on the next one."""
-    names = _names(40)
-    _, c = _campaign_with(names)
-    pages = _pages(_render(c))
+    names = org_names(40)
+    _, c = campaign_with(names)
+    pages = page_texts(render_pdf(c))
     [page] = [p for p in pages if "Signatories (40)" in p]
     first = sorted(n for i, n in enumerate(names) if i % 3)[0]  # national A-Z comes first
     assert page.index("Signatories (40)") < page.index(first), page
