@@ -9,7 +9,8 @@ from campaign.models import Alert, AuditEvent, OutboundEmail, utcnow
 from campaign.services import campaigns, followups
 from campaign.tasks import run_periodic
 from tests import factories as f
-from tests.functional.test_ledger import delivered, event
+from tests.helpers.campaigns import delivered
+from tests.helpers.webhooks import event
 
 REASON = "550 5.1.1 The email account that you tried to reach does not exist"
 

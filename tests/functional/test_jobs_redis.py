@@ -64,10 +64,10 @@ def test_an_export_zip_is_made_by_the_worker_while_its_page_shows_progress(
 ):
     from campaign.models import ExportRun
     from tests.conftest import csrf_from
-    from tests.functional.test_exports import _two_targets_three_signers
+    from tests.helpers.campaigns import two_targets_three_signers
 
     url, queue = redis_queue
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     f.login(client, u)
     page = client.get(f"/c/{c.slug}").get_data(as_text=True)
     resp = client.post(f"/c/{c.slug}/exports", data={"csrf_token": csrf_from(page)})

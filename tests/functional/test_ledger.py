@@ -2,52 +2,13 @@
 
 import csv
 import io
-import itertools
 
 from campaign.extensions import db
-from campaign.models import OutboundEmail, Target
-from campaign.services import campaigns, delivery
+from campaign.models import Target
+from campaign.services import campaigns
 from tests import factories as f
-
-START = 1_800_000_000  # 2027-01-15 08:00:00 UTC
-_ids = itertools.count(1)
-
-
-def delivered(owner, *, fallback="", name=None, tracking=False):
-    """A campaign whose letter went to its one target (Jordan Vale); returns (campaign, email)."""
-    c = f.published(owner)
-    target = c.targets[0]
-    target.fallback_email = fallback
-    if name is not None:
-        target.name = name
-    c.tracking_enabled = tracking
-    p = f.partner(c, owner, name="Alpha Liberty")
-    f.sign(c, owner, p)
-    campaigns.close_signing(c, owner)
-    f.commit()
-    delivery.deliver(c, owner)
-    f.commit()
-    email = db.session.scalars(
-        db.select(OutboundEmail).where(
-            OutboundEmail.kind == "letter", OutboundEmail.campaign_id == c.id
-        )
-    ).one()
-    return c, email
-
-
-def event(email, name, offset, **extra):
-    """One SendGrid event about `email`, `offset` seconds after START."""
-    data = {
-        "email": email.to_email,
-        "timestamp": START + offset,
-        "event": name,
-        "sg_event_id": f"ledger-{next(_ids)}",
-        "outbound_id": str(email.id),
-        **extra,
-    }
-    if email.provider_message_id:
-        data["sg_message_id"] = f"{email.provider_message_id}.filter0001"
-    return data
+from tests.helpers.campaigns import delivered
+from tests.helpers.webhooks import event
 
 
 def test_ledger_shows_the_time_of_each_event_and_hides_opens_without_tracking(

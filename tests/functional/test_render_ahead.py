@@ -11,7 +11,7 @@ from campaign.models import IssuedDocument, RenderedLetter, RenderWanted
 from campaign.services import campaigns, letters, rendering
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_signing import _sign
+from tests.helpers.forms import sign_via_link
 from tests.helpers.jobs import work
 
 
@@ -42,7 +42,7 @@ def test_the_first_download_after_a_signature_renders_nothing(client, app, rende
     owner = f.user()
     c = f.published(owner)
     token = f.invited(c, owner, f.partner(c, owner))
-    assert _sign(client, token).status_code == 302  # a real signature, over HTTP
+    assert sign_via_link(client, token).status_code == 302  # a real signature, over HTTP
     assert _wanted() == {c.id}, "the signature did not ask for a render"
 
     tasks.render_ahead(c.id)  # the background job, as the timer or RQ runs it
@@ -146,7 +146,7 @@ def test_without_redis_a_timer_renders_after_the_commit(client, app, monkeypatch
     owner = f.user()
     c = f.published(owner)
     token = f.invited(c, owner, f.partner(c, owner))
-    assert _sign(client, token).status_code == 302
+    assert sign_via_link(client, token).status_code == 302
     deadline = time.monotonic() + 60
     ready = None
     while time.monotonic() < deadline and ready is None:
@@ -194,7 +194,7 @@ def test_once_signing_closes_the_first_certificate_click_issues_nothing(client, 
     owner = f.user()
     c = f.published(owner)
     token = f.invited(c, owner, f.partner(c, owner))
-    assert _sign(client, token).status_code == 302
+    assert sign_via_link(client, token).status_code == 302
     f.login(client, owner)
     page = client.get(f"/c/{c.slug}")
     closed = client.post(f"/c/{c.slug}/close", data={"csrf_token": csrf_from(page.text)})
@@ -223,7 +223,7 @@ def test_while_signing_is_open_no_certificate_is_made_ahead(client, app):
     owner = f.user()
     c = f.published(owner)
     token = f.invited(c, owner, f.partner(c, owner))
-    assert _sign(client, token).status_code == 302
+    assert sign_via_link(client, token).status_code == 302
     tasks.render_ahead(c.id)
     jobs.run_ready()
     kinds = db.session.scalars(db.select(IssuedDocument.kind)).all()
