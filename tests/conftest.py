@@ -154,8 +154,8 @@ def _clean_tables(request):
         # read since its last reset has no last value and is left alone.
         _db.session.execute(
             text(
-                "SELECT setval(c.oid, 1, false) FROM pg_class c "
-                "WHERE c.relkind = 'S' AND pg_sequence_last_value(c.oid) IS NOT NULL"
+                "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                "FROM pg_sequences WHERE last_value IS NOT NULL"
             )
         )
     _db.session.commit()
