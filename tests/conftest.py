@@ -17,6 +17,14 @@ from campaign import create_app
 from campaign.extensions import db as _db
 from campaign.extensions import limiter
 
+# Fixtures used by more than one module; a test module never imports a fixture from another.
+pytest_plugins = [
+    "tests.plugins.inbound",
+    "tests.plugins.jobs",
+    "tests.plugins.sendgrid",
+    "tests.plugins.servers",
+]
+
 BACKENDS = ["sqlite", "postgresql"]
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
@@ -131,13 +139,25 @@ def _clean_tables(request):
     # The test's own session (in the app fixture's context) may hold a failed transaction.
     _db.session.rollback()
     _db.session.info.clear()
+    # Only the tables this test wrote to: a probe costs ~2 ms, where TRUNCATE of all
+    # ~30 tables cost ~80 ms a test on PostgreSQL. Children go before their parents.
     tables = list(reversed(_db.metadata.sorted_tables))
-    if app.config["DATABASE_BACKEND"] == "postgresql":
-        names = ", ".join(t.name for t in tables)
-        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in tables
+    )
+    written = set(_db.session.execute(text(probe)).scalars())
+    for table in tables:
+        if table.name in written:
             _db.session.execute(table.delete())
+    if app.config["DATABASE_BACKEND"] == "postgresql":
+        # Ids start at 1 again, as TRUNCATE ... RESTART IDENTITY did; a sequence nobody
+        # read since its last reset has no last value and is left alone.
+        _db.session.execute(
+            text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                "FROM pg_sequences WHERE last_value IS NOT NULL"
+            )
+        )
     _db.session.commit()
     # A fresh session: the old identity map would clash with reused primary keys.
     _db.session.remove()

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -169,21 +168,3 @@ class WebhookSigner:
             TIMESTAMP_HEADER: stamp,
             "Content-Type": "application/json",
         }
-
-
-@pytest.fixture
-def webhook_signer(app, monkeypatch):
-    """A test signing key whose public half is configured as the webhook's key."""
-    signer = WebhookSigner()
-    monkeypatch.setitem(app.config, "SENDGRID_WEBHOOK_PUBLIC_KEY", signer.public_key)
-    return signer
-
-
-@pytest.fixture
-def fake_sendgrid():
-    """A running fake SendGrid API; tests point SENDGRID_API_HOST at `.url` themselves."""
-    fake = FakeSendGrid().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()

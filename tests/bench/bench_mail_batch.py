@@ -13,14 +13,13 @@ from campaign.extensions import db
 from campaign.models import OutboundEmail, Partner
 from campaign.services.partners import invite
 from tests import factories as f
-from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
 INVITATIONS = 5000
 LATENCY_SECONDS = 0.05
 
 
 @pytest.mark.bench
-def test_5000_invitations_take_few_calls_and_little_time(app, fake_sendgrid, monkeypatch):  # noqa: F811
+def test_5000_invitations_take_few_calls_and_little_time(app, fake_sendgrid, monkeypatch):
     monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
     monkeypatch.setitem(app.config, "SENDGRID_API_HOST", fake_sendgrid.url)
     fake_sendgrid.latency = LATENCY_SECONDS

@@ -12,7 +12,6 @@ import pytest
 from campaign import jobs
 from campaign.extensions import db
 from campaign.models import EmailEvent, OutboundEmail
-from tests.fake_sendgrid import webhook_signer  # noqa: F401
 
 EVENTS = 10_000
 EMAILS = 2_000
@@ -22,7 +21,7 @@ ORDER = ("processed", "delivered", "open", "click", "bounce")
 
 
 @pytest.mark.bench
-def test_10000_events_are_applied_quickly_and_a_replay_adds_nothing(app, client, webhook_signer):  # noqa: F811
+def test_10000_events_are_applied_quickly_and_a_replay_adds_nothing(app, client, webhook_signer):
     db.session.add_all(
         OutboundEmail(
             kind="invitation",

@@ -1,11 +1,9 @@
-"""Browser-test fixtures: the app served on a free port, and Debian's Chromium."""
+"""Browser-test fixtures: Debian's Chromium (the live server is in tests/plugins/servers.py)."""
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import need
 
@@ -21,22 +19,9 @@ ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(app, monkeypatch):
-    """The app on 127.0.0.1 at a free port, in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setitem(app.config, "BASE_URL", base)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def browser():
-    """A headless Chromium (Debian's package), closed after the test."""
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium (Debian's package) for the whole run: launching it costs ~1 s."""
     if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
         need("browser tests need Debian's chromium package: apt-get install chromium")
     from playwright.sync_api import sync_playwright
@@ -45,3 +30,16 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The shared Chromium; every context a test opens is closed after it.
+
+    Tests open their own contexts (each with its own viewport), and a context holds the
+    cookies and storage, so closing them all keeps one test's session out of the next.
+    """
+    assert not chromium.contexts, "a previous test left a browser context open"
+    yield chromium
+    for context in list(chromium.contexts):
+        context.close()

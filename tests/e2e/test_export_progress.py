@@ -9,7 +9,7 @@ from campaign.extensions import db
 from campaign.models import ExportRun
 from campaign.services import export_jobs as export_runs
 from tests import factories as f
-from tests.functional.test_exports import _two_targets_three_signers
+from tests.helpers.campaigns import two_targets_three_signers
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def _work(app, run_id: int) -> None:
 
 
 def test_progress_bar_follows_the_job_and_the_page_offers_the_zip(app, live_server, browser):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     run = export_runs.start_export(c, u)
     db.session.commit()  # queued: no worker runs in this test until we say so
     page = browser.new_context(viewport={"width": 360, "height": 800}).new_page()

@@ -1,9 +1,6 @@
 """A bounced letter: an alert, an email to the organisers, one copy to the fallback address."""
 
-import json
 from datetime import timedelta
-
-import pytest
 
 from campaign.extensions import db
 from campaign.mail.events import record_events
@@ -12,22 +9,10 @@ from campaign.models import Alert, AuditEvent, OutboundEmail, utcnow
 from campaign.services import campaigns, followups
 from campaign.tasks import run_periodic
 from tests import factories as f
-from tests.fake_sendgrid import fake_sendgrid, webhook_signer  # noqa: F401
-from tests.functional.test_ledger import delivered, event
+from tests.helpers.campaigns import delivered
+from tests.helpers.webhooks import event
 
 REASON = "550 5.1.1 The email account that you tried to reach does not exist"
-
-
-@pytest.fixture
-def post(client, webhook_signer):  # noqa: F811
-    """Post a signed batch of events the way SendGrid does."""
-
-    def _post(events):
-        body = json.dumps(events).encode()
-        resp = client.post("/webhooks/sendgrid", data=body, headers=webhook_signer.headers(body))
-        assert resp.status_code == 204
-
-    return _post
 
 
 def _letters():
@@ -43,14 +28,14 @@ def _alert_emails():
     ).all()
 
 
-def test_bounce_alerts_organisers_and_sends_the_same_letter_to_the_fallback(client, post):
+def test_bounce_alerts_organisers_and_sends_the_same_letter_to_the_fallback(client, post_accepted):
     u = f.user()
     staff = f.user(role="staff")
     c, email = delivered(u, fallback="office@argus.example")
     campaigns.add_member(c, staff, role="co_lead")  # not an organiser: no alert email
     db.session.get(OutboundEmail, email.id).reply_to = "reply+abc@replies.example"
     f.commit()
-    post([event(email, "processed", 0), event(email, "bounce", 30, reason=REASON)])
+    post_accepted([event(email, "processed", 0), event(email, "bounce", 30, reason=REASON)])
 
     original, fallback = _letters()
     assert original.status == "bounce"
@@ -83,13 +68,15 @@ def test_bounce_alerts_organisers_and_sends_the_same_letter_to_the_fallback(clie
     assert "15 Jan 2027 08:00:30 UTC — " + REASON in ledger
 
 
-def test_repeated_and_late_bounces_send_no_second_fallback(client, post):
+def test_repeated_and_late_bounces_send_no_second_fallback(client, post_accepted):
     u = f.user()
     c, email = delivered(u, fallback="office@argus.example")
     bounce = event(email, "bounce", 30, reason=REASON)
-    post([bounce, dict(bounce)])
-    post([bounce])  # SendGrid retries the whole post
-    post([event(email, "dropped", 90, reason="Bounced Address")])  # a late, different event
+    post_accepted([bounce, dict(bounce)])
+    post_accepted([bounce])  # SendGrid retries the whole post
+    post_accepted(
+        [event(email, "dropped", 90, reason="Bounced Address")]
+    )  # a late, different event
     # Even the handler run again by hand (a lost job redone) changes nothing.
     from campaign.tasks import handle_bounce
 
@@ -100,22 +87,22 @@ def test_repeated_and_late_bounces_send_no_second_fallback(client, post):
     assert len(_alert_emails()) == 1
 
 
-def test_a_bounced_fallback_alerts_but_sends_nothing_more(client, post):
+def test_a_bounced_fallback_alerts_but_sends_nothing_more(client, post_accepted):
     u = f.user()
     c, email = delivered(u, fallback="office@argus.example")
-    post([event(email, "bounce", 30, reason=REASON)])
+    post_accepted([event(email, "bounce", 30, reason=REASON)])
     fallback = _letters()[1]
-    post([event(fallback, "bounce", 60, reason="mailbox full")])
+    post_accepted([event(fallback, "bounce", 60, reason="mailbox full")])
 
     assert len(_letters()) == 2
     messages = db.session.scalars(db.select(Alert.message).order_by(Alert.id)).all()
     assert len(messages) == 2 and "office@argus.example> bounced: mailbox full" in messages[1]
 
 
-def test_without_a_fallback_address_only_the_alert(client, post):
+def test_without_a_fallback_address_only_the_alert(client, post_accepted):
     u = f.user()
     c, email = delivered(u)
-    post([event(email, "dropped", 30, reason="Invalid")])
+    post_accepted([event(email, "dropped", 30, reason="Invalid")])
 
     assert len(_letters()) == 1
     [alert] = db.session.scalars(db.select(Alert)).all()
@@ -151,13 +138,13 @@ def test_tick_handles_a_bounce_whose_job_was_lost(app):
     assert db.session.scalar(db.select(db.func.count(Alert.id))) == 1
 
 
-def test_dismissing_needs_csrf_and_an_editor(client, post, submit):
+def test_dismissing_needs_csrf_and_an_editor(client, post_accepted, submit):
     u = f.user()
     staff = f.user(role="staff")
     c, email = delivered(u)
     campaigns.add_member(c, staff)
     f.commit()
-    post([event(email, "bounce", 30, reason=REASON)])
+    post_accepted([event(email, "bounce", 30, reason=REASON)])
     alert = db.session.scalars(db.select(Alert)).one()
     url = f"/c/{c.slug}/alerts/{alert.id}/dismiss"
 
@@ -192,8 +179,8 @@ def test_dismissing_needs_csrf_and_an_editor(client, post, submit):
 def test_after_a_bounce_follow_ups_go_to_the_fallback_address_through_sendgrid(
     app,
     client,
-    post,
-    fake_sendgrid,  # noqa: F811
+    post_accepted,
+    fake_sendgrid,
     monkeypatch,
 ):
     monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
@@ -208,7 +195,7 @@ def test_after_a_bounce_follow_ups_go_to_the_fallback_address_through_sendgrid(
     letter = email.subject
     assert _to_target(fake_sendgrid) == [(letter, "ceo@argus.example")]
 
-    post([event(email, "processed", 0), event(email, "bounce", 30, reason=REASON)])
+    post_accepted([event(email, "processed", 0), event(email, "bounce", 30, reason=REASON)])
     db.session.execute(
         OutboundEmail.__table__.update()
         .where(OutboundEmail.kind == "letter")

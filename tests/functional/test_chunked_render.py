@@ -10,62 +10,17 @@ from campaign.extensions import db
 from campaign.letters import chunked
 from campaign.models import Blob, Campaign
 from campaign.services import campaigns
-from campaign.services.rendering import render_now, request_render
 from tests import factories as f
-from tests.security.test_pdf_ssrf import listener  # noqa: F401 (a fixture)
-
-WORDS = ("Alder", "Birch", "Cedar", "Damson", "Elm", "Fir", "Gorse", "Hazel", "Iris", "Juniper")
-
-
-@pytest.fixture
-def small_chunks(app, tmp_path, monkeypatch):
-    """Chunk above 10 signatories, in chunks of about 8; a fresh chunk cache per test."""
-    monkeypatch.setitem(app.config, "PDF_CHUNK_THRESHOLD", 10)
-    monkeypatch.setitem(app.config, "PDF_CHUNK_CACHE_DIR", str(tmp_path / "chunks"))
-    monkeypatch.setattr(chunked, "AVERAGE_CHUNK", 8)
-    monkeypatch.setattr(chunked, "MIN_CHUNK", 3)
-    monkeypatch.setattr(chunked, "MAX_CHUNK", 20)
-    return tmp_path / "chunks"
-
-
-def _names(n: int) -> list[str]:
-    return [f"{WORDS[i % len(WORDS)]} Coalition {i:03d}" for i in range(n)]
-
-
-def _campaign_with(names: list[str]):
-    u = f.user()
-    c = f.published(u)
-    for i, name in enumerate(names):
-        p = f.partner(c, u, name=name, tier="national" if i % 3 else "local")
-        f.sign(c, u, p, signer_title="Director")
-    return u, c
-
-
-def _render(c: Campaign, target=None) -> bytes:
-    rendered = request_render(c, target)
-    db.session.flush()
-    if rendered.status == "pending":
-        render_now(rendered)
-    f.commit()
-    assert rendered.status == "ready", rendered.error
-    return bytes(db.session.get(Blob, rendered.pdf_sha256).data)
-
-
-def _pages(pdf: bytes) -> list[str]:
-    return [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages]
-
-
-def _cached(folder) -> set[str]:
-    return {p.name for p in folder.glob("*.pdf")}
+from tests.helpers.chunks import cached_chunks, campaign_with, org_names, page_texts, render_pdf
 
 
 def test_long_letter_lists_everyone_once_in_order_with_page_numbers(client, app, small_chunks):
-    names = _names(60)
-    _, c = _campaign_with(names)
-    pdf = _render(c)
-    pages = _pages(pdf)
+    names = org_names(60)
+    _, c = campaign_with(names)
+    pdf = render_pdf(c)
+    pages = page_texts(pdf)
     text = " ".join(pages)
-    assert len(_cached(small_chunks)) >= 4, "rendered in one pass, not in chunks"
+    assert len(cached_chunks(small_chunks)) >= 4, "rendered in one pass, not in chunks"
     for name in names:  # (each signer is "Signer of <organisation>")
         assert len(re.findall("(?<!Signer of )" + re.escape(name), text)) == 1, name
     # Print order: national organisations A-Z, then local ones A-Z.
@@ -85,44 +40,44 @@ def test_long_letter_lists_everyone_once_in_order_with_page_numbers(client, app,
 
 
 def test_a_new_signature_re_renders_only_its_chunk(client, app, small_chunks):
-    u, c = _campaign_with(_names(60))
-    _render(c)
-    before = _cached(small_chunks)
+    u, c = campaign_with(org_names(60))
+    render_pdf(c)
+    before = cached_chunks(small_chunks)
     newcomer = "Hazel Coalition 0045b"
     # A name that starts no chunk of its own, so exactly one chunk changes.
     assert not chunked._starts_chunk({"organisation": newcomer})
     f.sign(c, u, f.partner(c, u, name=newcomer), signer_title="Director")
-    pdf = _render(c)
-    new = _cached(small_chunks) - before
+    pdf = render_pdf(c)
+    new = cached_chunks(small_chunks) - before
     # Its own chunk, and the first one, whose "Signatories (N)" heading counts everyone.
     assert len(new) == 2
-    assert newcomer in " ".join(_pages(pdf))
+    assert newcomer in " ".join(page_texts(pdf))
 
 
 def test_copies_for_each_target_share_the_signatory_chunks(client, app, small_chunks):
-    u, c = _campaign_with(_names(40))
+    u, c = campaign_with(org_names(40))
     campaigns.add_target(
         c, u, name="Renata Solis", organisation="Argus", email="r@argus.example", title="Chair"
     )
     f.commit()
     first, second = c.targets[:2]
-    one = _render(c, first)
-    after_first = _cached(small_chunks)
-    two = _render(c, second)
-    assert _cached(small_chunks) == after_first
-    assert first.name in _pages(one)[0] and second.name in _pages(two)[0]
+    one = render_pdf(c, first)
+    after_first = cached_chunks(small_chunks)
+    two = render_pdf(c, second)
+    assert cached_chunks(small_chunks) == after_first
+    assert first.name in page_texts(one)[0] and second.name in page_texts(two)[0]
 
 
-def test_chunk_renders_escape_names_and_fetch_nothing(client, app, small_chunks, listener):  # noqa: F811
+def test_chunk_renders_escape_names_and_fetch_nothing(client, app, small_chunks, listener):
     server, base = listener
     hostile = [
         "<img src=file:///etc/passwd>",
         f'<img src="{base}/logo.png">',
         f"<link rel=stylesheet href={base}/x.css>",
     ]
-    _, c = _campaign_with(_names(20) + hostile)
-    pdf = _render(c)
-    text = " ".join(_pages(pdf))
+    _, c = campaign_with(org_names(20) + hostile)
+    pdf = render_pdf(c)
+    text = " ".join(page_texts(pdf))
     for name in hostile:  # printed as text (a long name may wrap: compare without spaces)
         assert name.replace(" ", "") in text.replace(" ", "")
     assert server.connections == 0
@@ -175,7 +130,7 @@ def test_page_numbers_print_as_weasyprint_lays_them_out(client, app, small_chunk
     from campaign.letters.document import chunk_html
     from campaign.letters.pdf import html_to_pdf
 
-    _, c = _campaign_with(_names(40))
+    _, c = campaign_with(org_names(40))
     data = _copy(c)
     groups = chunked.plan_chunks(data["signatories"])
     chunks = {i: html_to_pdf(chunk_html(data, g), tagged=False) for i, g in enumerate(groups)}
@@ -184,7 +139,7 @@ def test_page_numbers_print_as_weasyprint_lays_them_out(client, app, small_chunk
     [written] = chunked.merge_in_child(chunks, ("", 0), [copy], (0, 0))
     monkeypatch.setattr(stamping.Numbering, "from_sample", classmethod(lambda cls, *a: None))
     [laid_out] = chunked.merge_in_child(chunks, ("", 0), [copy], (0, 0))
-    assert _pages(written) == _pages(laid_out)
+    assert page_texts(written) == page_texts(laid_out)
     numbers = _numbers(written)
     assert [n for n, _, _ in numbers] == [
         f"Page {i} of {len(numbers)}" for i in range(1, len(numbers) + 1)
@@ -196,7 +151,7 @@ def test_page_numbers_print_as_weasyprint_lays_them_out(client, app, small_chunk
 def test_copies_made_together_come_back_in_order(client, app, small_chunks):
     from campaign.services.rendering import letter_pdfs
 
-    u, c = _campaign_with(_names(30))
+    u, c = campaign_with(org_names(30))
     for name in ("Renata Solis", "Tomas Ek", "Ada Ngata"):
         campaigns.add_target(c, u, name=name, organisation="Argus", email=f"{name[:3]}@a.example")
     f.commit()
@@ -204,7 +159,7 @@ def test_copies_made_together_come_back_in_order(client, app, small_chunks):
     pdfs = letter_pdfs([_copy(c, t, code=f"ABCD{i:04d}") for i, t in enumerate(targets)])
     assert len(pdfs) == len(targets)
     for target, pdf in zip(targets, pdfs, strict=True):
-        pages = _pages(pdf)
+        pages = page_texts(pdf)
         assert target.name in pages[0]
         assert all(f"Page {i} of {len(pages)}" in p for i, p in enumerate(pages, 1))
 
@@ -216,7 +171,7 @@ def test_a_part_that_fails_fails_the_render_without_hanging(client, app, small_c
     from campaign.letters.pdf import RenderFailed
     from campaign.services.rendering import letter_pdf
 
-    _, c = _campaign_with(_names(40))
+    _, c = campaign_with(org_names(40))
     render = chunked._render
 
     def failing(html, *args):
@@ -252,7 +207,7 @@ def test_an_export_renders_every_targets_copy_together(client, app, small_chunks
     from campaign.services.evidence import check_pdf
     from campaign.services.export_zip import pdf_name
 
-    u, c = _campaign_with(_names(30))
+    u, c = campaign_with(org_names(30))
     for name in ("Renata Solis", "Tomas Ek"):
         campaigns.add_target(c, u, name=name, organisation="Argus", email=f"{name[:3]}@a.example")
     f.commit()
@@ -276,7 +231,7 @@ def test_an_export_renders_every_targets_copy_together(client, app, small_chunks
         verdict = check_pdf(pdf)  # each copy sealed and recorded under its own code
         assert verdict.genuine and verdict.document.target_id == target.id
         codes.add(verdict.document.code)
-        pages = _pages(pdf)
+        pages = page_texts(pdf)
         assert target.name in pages[0] and "Juniper Coalition 029" in " ".join(pages)
         assert all(f"Page {i} of {len(pages)}" in p for i, p in enumerate(pages, 1))
     assert len(codes) == 3
@@ -287,7 +242,7 @@ def test_delivery_renders_every_targets_copy_together(client, app, small_chunks,
     from campaign.models import OutboundEmail
     from campaign.services import delivery
 
-    u, c = _campaign_with(_names(30))
+    u, c = campaign_with(org_names(30))
     campaigns.add_target(c, u, name="Renata Solis", organisation="Argus", email="rs@a.example")
     campaigns.close_signing(c, u)
     f.commit()

@@ -6,13 +6,7 @@ import io
 
 from pypdf import PdfReader
 
-from tests.functional.test_chunked_render import (
-    _cached,
-    _campaign_with,
-    _names,
-    _render,
-    small_chunks,  # noqa: F401 (a fixture)
-)
+from tests.helpers.chunks import cached_chunks, campaign_with, org_names, render_pdf
 
 
 def _get(value):
@@ -47,13 +41,13 @@ def _struct_kids(element) -> list:
     return [_get(k) for k in (kids if isinstance(kids, list) else [kids])]
 
 
-def test_merged_long_letter_has_lang_markinfo_and_one_structure_tree(client, app, small_chunks):  # noqa: F811
+def test_merged_long_letter_has_lang_markinfo_and_one_structure_tree(client, app, small_chunks):
     """Tags, language and the marked flag survive the merge; every page's parent-tree key
     is its own and resolves."""
-    names = _names(45)
-    _, c = _campaign_with(names)
-    pdf = _render(c)
-    assert len(_cached(small_chunks)) >= 3, "rendered in one pass, not in chunks"
+    names = org_names(45)
+    _, c = campaign_with(names)
+    pdf = render_pdf(c)
+    assert len(cached_chunks(small_chunks)) >= 3, "rendered in one pass, not in chunks"
     reader = PdfReader(io.BytesIO(pdf))
     root = reader.trailer["/Root"]
     assert str(root["/Lang"]) == "en"
@@ -91,12 +85,12 @@ def test_merged_long_letter_has_lang_markinfo_and_one_structure_tree(client, app
 def test_merged_long_letter_names_each_font_program_with_its_own_subset_tag(
     client,
     app,
-    small_chunks,  # noqa: F811
+    small_chunks,
 ):
     """Each part subsets the same fonts differently; ISO 32000-1 §9.6.4 forbids one tag
     for two font programs, which the parts' own tags gave."""
-    _, c = _campaign_with(_names(45))
-    reader = PdfReader(io.BytesIO(_render(c)))
+    _, c = campaign_with(org_names(45))
+    reader = PdfReader(io.BytesIO(render_pdf(c)))
     programs = _subset_programs(reader)
     assert programs
     clashes = {tag: hashes for tag, hashes in programs.items() if len(hashes) > 1}

@@ -4,20 +4,11 @@ from campaign.extensions import db
 from campaign.models import OutboundEmail, Partner
 from campaign.services import partner_import
 from tests import factories as f
-from tests.security.test_colead_access import co_lead
-
-
-def _co_lead_session(client, app):
-    owner = f.user()
-    c = f.published(owner)
-    lead_partner = f.partner(c, owner, name="Lead Network Org")
-    casey = co_lead(c, owner)
-    f.login(client, casey)
-    return owner, c, lead_partner, casey
+from tests.helpers.campaigns import co_lead, co_lead_session
 
 
 def test_a_co_lead_adds_and_invites_their_own_network_only(client, app, submit):
-    owner, c, lead_partner, casey = _co_lead_session(client, app)
+    owner, c, lead_partner, casey = co_lead_session(client, app)
     page = client.get(f"/c/{c.slug}/partners")
     assert page.status_code == 200
     assert "Lead Network Org" not in page.get_data(as_text=True)  # not shared by default
@@ -44,7 +35,7 @@ def test_a_co_lead_adds_and_invites_their_own_network_only(client, app, submit):
 
 
 def test_the_lead_sees_every_partner_and_the_invited_by_tree(client, app, submit):
-    owner, c, lead_partner, casey = _co_lead_session(client, app)
+    owner, c, lead_partner, casey = co_lead_session(client, app)
     submit(
         f"/c/{c.slug}/partners",
         {
@@ -65,7 +56,7 @@ def test_the_lead_sees_every_partner_and_the_invited_by_tree(client, app, submit
 
 
 def test_sharing_shows_the_whole_list_but_only_own_partners_can_be_managed(client, app, submit):
-    owner, c, lead_partner, casey = _co_lead_session(client, app)
+    owner, c, lead_partner, casey = co_lead_session(client, app)
     f.invited(c, owner, lead_partner)
     f.login(client, owner)
     submit(f"/c/{c.slug}/partners", {"share": "1"}, post_url=f"/c/{c.slug}/partners/sharing")
@@ -87,7 +78,7 @@ def test_sharing_shows_the_whole_list_but_only_own_partners_can_be_managed(clien
 
 
 def test_co_leads_cannot_change_campaign_wide_settings(client, app, submit):
-    owner, c, lead_partner, casey = _co_lead_session(client, app)
+    owner, c, lead_partner, casey = co_lead_session(client, app)
     page = client.get(f"/c/{c.slug}/partners").get_data(as_text=True)
     assert 'id="reminders"' not in page and "Share the whole list" not in page
     resp = submit(

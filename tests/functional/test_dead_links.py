@@ -10,7 +10,7 @@ from campaign.models import SignatureRequest, utcnow
 from campaign.services import personal_link_signing as signing
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_signing import _sign
+from tests.helpers.forms import sign_via_link
 
 
 def _gone(client, token):
@@ -83,7 +83,7 @@ def test_late_link_says_when_signing_closed_and_shows_no_signature(client, app):
     c = f.published(u)
     p = f.partner(c, u)
     token = f.invited(c, u, p)
-    _sign(client, token, signer_name="Amara Okafor", signer_email="amara@dra.example")
+    sign_via_link(client, token, signer_name="Amara Okafor", signer_email="amara@dra.example")
     closed = utcnow() - timedelta(hours=1)
     for req in db.session.scalars(db.select(SignatureRequest)):
         req.expires_at = closed

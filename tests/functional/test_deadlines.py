@@ -8,7 +8,7 @@ from campaign.services import reminders
 from campaign.services.audit import verify_chain
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_signing import _sign
+from tests.helpers.forms import sign_via_link
 
 
 def _form_value(when):
@@ -51,7 +51,7 @@ def test_extending_the_deadline_in_the_ui_revives_a_late_link_and_is_audited(cli
     assert c.deadline == new and c.status == "open"
     # The partner's link follows the deadline: it works again, and they can sign.
     assert client.get(f"/s/{token}").status_code == 200
-    assert _sign(client, token).status_code == 302
+    assert sign_via_link(client, token).status_code == 302
     event = db.session.scalar(
         db.select(AuditEvent).where(AuditEvent.action == "campaign.deadline_changed")
     )

@@ -9,11 +9,7 @@ from campaign.services import campaigns, delivery
 from campaign.services import personal_link_signing as signing
 from campaign.services.signatory_lists import signatories_csv
 from tests import factories as f
-
-
-def _signed(c, owner, organisation, tier="national", title="Director"):
-    p = f.partner(c, owner, name=organisation, tier=tier)
-    return f.sign(c, owner, p, signer_title=title)
+from tests.helpers.campaigns import signed
 
 
 def test_pdf_download_lists_signatories_and_is_served_from_storage(client, app):
@@ -24,7 +20,7 @@ def test_pdf_download_lists_signatories_and_is_served_from_storage(client, app):
         ("Alpha Liberty", "national"),
         ("Beta Local", "local"),
     ]:
-        _signed(c, u, name, tier)
+        signed(c, u, name, tier)
     f.login(client, u)
     resp = client.get(f"/c/{c.slug}/letter.pdf")
     assert resp.status_code == 200
@@ -38,7 +34,7 @@ def test_pdf_download_lists_signatories_and_is_served_from_storage(client, app):
     assert again.data == resp.data
     assert db.session.scalar(db.select(db.func.count(RenderedLetter.id))) == 1
     # A new signature changes the inputs, so the next download is a fresh render.
-    _signed(c, u, "Gamma State", "state")
+    signed(c, u, "Gamma State", "state")
     newer = client.get(f"/c/{c.slug}/letter.pdf")
     assert b"%PDF" in newer.data[:8] and newer.data != resp.data
     assert db.session.scalar(db.select(db.func.count(RenderedLetter.id))) == 2
@@ -56,9 +52,9 @@ def test_pdf_before_publishing_explains_why(client, app):
 def test_csv_export_neutralises_formulas(client, app):
     u = f.user()
     c = f.published(u)
-    _signed(c, u, '=HYPERLINK("http://evil.example","click")')
-    _signed(c, u, "Plain Org", title="+1 555")
-    _signed(c, u, "@SUM(A1)", title="-2")
+    signed(c, u, '=HYPERLINK("http://evil.example","click")')
+    signed(c, u, "Plain Org", title="+1 555")
+    signed(c, u, "@SUM(A1)", title="-2")
     f.login(client, u)
     resp = client.get(f"/c/{c.slug}/signatories.csv")
     assert resp.status_code == 200
@@ -84,7 +80,7 @@ def test_delivery_sends_each_target_their_copy_with_pdf(client, app, submit):
         salutation="Dear Ms Solis",
     )
     db.session.commit()
-    _signed(c, u, "Alpha Liberty")
+    signed(c, u, "Alpha Liberty")
     f.login(client, u)
     page = client.get(f"/c/{c.slug}/deliver").get_data(as_text=True)
     assert "Close signing before delivering" in page
@@ -121,7 +117,7 @@ def test_delivery_sends_each_target_their_copy_with_pdf(client, app, submit):
 def test_delivery_rolled_back_sends_nothing(app):
     u = f.user()
     c = f.published(u)
-    _signed(c, u, "Alpha Liberty")
+    signed(c, u, "Alpha Liberty")
     campaigns.close_signing(c, u)
     f.commit()
     delivery.deliver(c, u)
@@ -142,8 +138,8 @@ def test_delivery_rolled_back_sends_nothing(app):
 def test_signatories_csv_service_skips_withdrawn(app):
     u = f.user()
     c = f.published(u)
-    p = _signed(c, u, "Gone Org")
-    _signed(c, u, "Staying Org")
+    p = signed(c, u, "Gone Org")
+    signed(c, u, "Staying Org")
     signing.withdraw(p.current_request)
     db.session.commit()
     text = signatories_csv(c)

@@ -24,8 +24,8 @@ from campaign.services.audit import head_sha256, record
 from campaign.services.letters import published_version
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_delivery_export import _signed
-from tests.functional.test_exports import export_zip
+from tests.helpers.campaigns import signed
+from tests.helpers.exports import export_zip
 
 
 def _text(pdf: bytes) -> str:
@@ -51,8 +51,8 @@ def _instance_cert(app) -> asn1_x509.Certificate:
 def _campaign_with_signatures():
     u = f.user()
     c = f.published(u)
-    _signed(c, u, "Alpha Liberty")
-    public = _signed(c, u, "Beta Open Group")
+    signed(c, u, "Alpha Liberty")
+    public = signed(c, u, "Beta Open Group")
     public.source = "public"
     request = public.requests[0]
     request.confirmed_at = dt.datetime(2026, 3, 4, 5, 6, 7)

@@ -19,7 +19,7 @@ from campaign.services import campaigns, delivery
 from campaign.services.campaigns import add_member
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_exports import export_zip
+from tests.helpers.exports import export_zip
 
 #: (organisation, visibility, consents to the lead keeping contact details)
 SIGNERS = [

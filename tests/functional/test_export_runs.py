@@ -11,11 +11,12 @@ from campaign.services.campaigns import add_member
 from campaign.tasks import run_periodic
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_exports import _two_targets_three_signers, export_zip, start_export
+from tests.helpers.campaigns import two_targets_three_signers
+from tests.helpers.exports import export_zip, start_export
 
 
 def test_the_job_reports_each_step_before_it_starts(app):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     run = export_runs.start_export(c, u)
     db.session.commit()
     vale, solis = c.targets
@@ -41,7 +42,7 @@ def test_the_job_reports_each_step_before_it_starts(app):
 
 
 def test_export_page_lists_the_files_and_their_checksums(client, app):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     f.login(client, u)
     page = start_export(client, c.slug).get_data(as_text=True)
     assert "The export is ready." in page
@@ -63,7 +64,7 @@ def test_export_page_lists_the_files_and_their_checksums(client, app):
 
 
 def test_a_second_click_joins_the_export_under_way(client, app):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     running = export_runs.start_export(c, u)
     db.session.commit()
     f.login(client, u)
@@ -96,7 +97,7 @@ def test_export_needs_a_published_letter(client, app):
 
 
 def test_another_campaigns_export_is_404(client, app):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     run = export_runs.start_export(c, u)
     db.session.commit()
     other_owner = f.user()
@@ -111,7 +112,7 @@ def test_another_campaigns_export_is_404(client, app):
 
 
 def test_tick_deletes_old_exports_with_their_zip_and_fails_stalled_ones(client, app):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     f.login(client, u)
     assert export_zip(client, c.slug).status_code == 200
     done = db.session.scalar(db.select(ExportRun))
@@ -140,7 +141,7 @@ def test_a_renderer_crash_fails_the_export_and_leaves_no_pdf_pending(client, app
     from campaign.services import rendering
     from campaign.tasks import build_export
 
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     run = export_runs.start_export(c, u)
     db.session.commit()
 

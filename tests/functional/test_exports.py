@@ -3,7 +3,6 @@
 import csv
 import hashlib
 import io
-import re
 import zipfile
 
 from openpyxl import load_workbook
@@ -11,49 +10,14 @@ from pypdf import PdfReader
 
 from campaign.extensions import db
 from campaign.models import RenderedLetter
-from campaign.services import campaigns
 from campaign.services.campaigns import add_member
 from campaign.services.signatory_lists import neutralise
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_delivery_export import _signed
+from tests.helpers.campaigns import signed, two_targets_three_signers
+from tests.helpers.exports import export_zip, start_export
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _two_targets_three_signers():
-    u = f.user()
-    c = f.published(u)
-    campaigns.add_target(
-        c,
-        u,
-        name="Renata Solis",
-        title="Chair",
-        organisation="Argus Vision",
-        email="chair@argus.example",
-        salutation="Dear Ms Solis",
-    )
-    f.commit()
-    _signed(c, u, '=HYPERLINK("http://evil.example","click")')
-    _signed(c, u, "Plain Org", title="+1 555")
-    _signed(c, u, "@SUM(A1)", title="\t=cmd|' /C calc'!A0")
-    return u, c
-
-
-def start_export(client, slug: str):
-    """Press "Export ZIP" on the campaign page; return the export page it leads to."""
-    page = client.get(f"/c/{slug}").get_data(as_text=True)
-    resp = client.post(f"/c/{slug}/exports", data={"csrf_token": csrf_from(page)})
-    assert resp.status_code == 302, resp.get_data(as_text=True)
-    return client.get(resp.headers["Location"])
-
-
-def export_zip(client, slug: str):
-    """Export the ZIP as an organiser does and download it; return the download."""
-    page = start_export(client, slug).get_data(as_text=True)
-    link = re.search(r'href="(/c/[^"]+/exports/\d+/download)"', page)
-    assert link, page
-    return client.get(link[1])
 
 
 def _pdf_text(data: bytes) -> str:
@@ -77,7 +41,7 @@ def _xlsx_cells(data: bytes) -> list:
 
 
 def test_zip_holds_every_target_pdf_and_safe_signatory_lists(client, app):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     f.login(client, u)
     page = client.get(f"/c/{c.slug}").get_data(as_text=True)
     assert f'action="/c/{c.slug}/exports"' in page and "Export ZIP" in page
@@ -133,7 +97,7 @@ def test_neutralise_covers_every_formula_prefix():
 
 
 def test_xlsx_download_is_neutralised(client, app):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     f.login(client, u)
     resp = client.get(f"/c/{c.slug}/signatories.xlsx")
     assert resp.status_code == 200
@@ -147,7 +111,7 @@ def test_xlsx_download_is_neutralised(client, app):
 def test_staff_may_export_and_strangers_get_404(client, app):
     owner, staff, stranger = f.user(), f.user(role="staff"), f.user()
     c = f.published(owner)
-    _signed(c, owner, "Alpha Liberty")
+    signed(c, owner, "Alpha Liberty")
     add_member(c, staff)
     db.session.commit()
     f.login(client, stranger)
@@ -190,7 +154,7 @@ def test_failed_render_shows_its_reason_on_download_and_campaign_page(client, ap
 
 
 def test_export_command_writes_zip_and_one_target_pdf(app, tmp_path):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     runner = app.test_cli_runner()
     zip_path = tmp_path / "export.zip"
     result = runner.invoke(args=["export", c.slug, "--zip", str(zip_path)])
@@ -217,7 +181,7 @@ def test_export_command_writes_zip_and_one_target_pdf(app, tmp_path):
 
 
 def test_export_command_errors_are_clear(app, tmp_path, monkeypatch):
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     runner = app.test_cli_runner()
     result = runner.invoke(
         args=["export", c.slug, "--pdf", str(tmp_path / "x.pdf"), "--target", "999"]

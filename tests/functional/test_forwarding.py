@@ -3,7 +3,7 @@
 from campaign.extensions import db
 from campaign.models import AuditEvent, OutboundEmail, Signature, SignatureRequest
 from tests import factories as f
-from tests.functional.test_signing import _sign
+from tests.helpers.forms import sign_via_link
 
 
 def _forward(submit, token, **data):
@@ -34,7 +34,9 @@ def test_forward_gives_the_colleague_a_link_and_kills_the_old_one(client, app, s
     page = client.get(f"/s/{new}").get_data(as_text=True)
     assert 'value="Dana Director"' in page and 'value="dana@dra.example"' in page
     assert (
-        _sign(client, new, signer_name="Dana Director", signer_email="dana@dra.example").status_code
+        sign_via_link(
+            client, new, signer_name="Dana Director", signer_email="dana@dra.example"
+        ).status_code
         == 302
     )
     sig = db.session.scalar(db.select(Signature))
@@ -59,11 +61,11 @@ def test_consent_is_recorded_with_its_exact_wording(client, app):
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
-    _sign(client, token, contact_consent="y")
+    sign_via_link(client, token, contact_consent="y")
     sig = db.session.scalar(db.select(Signature))
     assert sig.contact_consent.startswith("Coalition for Privacy (the lead organisation) may keep")
     assert sig.contact_consent_at is not None
-    _sign(client, token)  # unticked on an edit: consent withdrawn
+    sign_via_link(client, token)  # unticked on an edit: consent withdrawn
     db.session.refresh(sig)
     assert sig.contact_consent == "" and sig.contact_consent_at is None
 

@@ -5,8 +5,7 @@ import re
 from campaign.extensions import db
 from campaign.models import Partner, Signature
 from tests import factories as f
-from tests.functional.test_partners import _confirm, _upload
-from tests.functional.test_signing import _sign
+from tests.helpers.forms import confirm_import, sign_via_link, upload_partners
 
 SHEET = (
     "Name,Email,Website,Tier\n"
@@ -37,7 +36,7 @@ def _campaign_with_dra(client):
 
 def test_shared_free_mail_hosts_and_example_domains_raise_no_flag(client, app, submit):
     _, c = _campaign_with_dra(client)
-    html = _upload(submit, c, SHEET.encode()).get_data(as_text=True)
+    html = upload_partners(submit, c, SHEET.encode()).get_data(as_text=True)
     assert "<strong>7</strong> rows are ready" in html and "3 need your decision" in html
     # A "Name" column is the organisation's name.
     assert 'name="map_organisation" value="0"' in html
@@ -53,8 +52,8 @@ def test_shared_free_mail_hosts_and_example_domains_raise_no_flag(client, app, s
 
 def test_each_flagged_row_is_skipped_imported_or_merged_as_chosen(client, app, submit):
     _, c = _campaign_with_dra(client)
-    html = _upload(submit, c, SHEET.encode()).get_data(as_text=True)
-    resp = _confirm(client, c, html, choice_6="import", choice_7="merge", choice_8="skip")
+    html = upload_partners(submit, c, SHEET.encode()).get_data(as_text=True)
+    resp = confirm_import(client, c, html, choice_6="import", choice_7="merge", choice_8="skip")
     assert resp.status_code == 302
     page = client.get(f"/c/{c.slug}/partners").get_data(as_text=True)
     assert "Imported 5 partners, updated 1 already on the list and skipped 1 rows" in page
@@ -74,8 +73,8 @@ def test_each_flagged_row_is_skipped_imported_or_merged_as_chosen(client, app, s
 def test_merge_updates_the_existing_partners_details(client, app, submit):
     _, c = _campaign_with_dra(client)
     sheet = "organisation,email,contact name,website\nDRA,hello@dra.org,Amara,https://dra.org\n"
-    html = _upload(submit, c, sheet.encode()).get_data(as_text=True)
-    assert _confirm(client, c, html, choice_2="merge").status_code == 302
+    html = upload_partners(submit, c, sheet.encode()).get_data(as_text=True)
+    assert confirm_import(client, c, html, choice_2="merge").status_code == 302
     partner = db.session.scalar(db.select(Partner))
     assert (partner.organisation, partner.contact_name, partner.website) == (
         "Digital Rights Alliance",
@@ -109,18 +108,18 @@ def test_signing_with_a_formula_name_asks_to_confirm(client, app):
     token = f.invited(c, u, f.partner(c, u, name="@Home Collective"))
     page = client.get(f"/s/{token}").get_data(as_text=True)
     assert "Print the name exactly as written" in page
-    resp = _sign(client, token, organisation="@Home Collective")
+    resp = sign_via_link(client, token, organisation="@Home Collective")
     assert resp.status_code == 400
     body = resp.get_data(as_text=True)
     assert "the name starts with &#34;@&#34;, which spreadsheets read as a formula" in body
     assert "Print the name exactly as written" in body
     assert db.session.scalar(db.select(db.func.count(Signature.id))) == 0
-    resp = _sign(client, token, organisation="@Home Collective", confirm_organisation="y")
+    resp = sign_via_link(client, token, organisation="@Home Collective", confirm_organisation="y")
     assert resp.status_code == 302
     assert db.session.scalar(db.select(Signature.organisation)) == "@Home Collective"
     # An ordinary name needs no confirmation.
     token = f.invited(c, u, f.partner(c, u, name="Riverside Collective", email="r@river.org"))
-    assert _sign(client, token, organisation="Riverside Collective").status_code == 302
+    assert sign_via_link(client, token, organisation="Riverside Collective").status_code == 302
 
 
 def test_name_columns_are_matched_however_they_are_spelled():
@@ -134,16 +133,17 @@ def test_name_columns_are_matched_however_they_are_spelled():
 
 
 def test_public_sign_up_with_a_formula_name_asks_to_confirm(client, app):
-    from tests.functional.test_public_signing import _ask, _enable
+    from tests.helpers.campaigns import enable_public_link
+    from tests.helpers.forms import ask_publicly
 
     u = f.user()
     c = f.published(u)
-    token = _enable(c, u)
-    resp = _ask(client, token, organisation="=cmd|' /C calc'!A0")
+    token = enable_public_link(c, u)
+    resp = ask_publicly(client, token, organisation="=cmd|' /C calc'!A0")
     assert resp.status_code == 400
     body = resp.get_data(as_text=True)
     assert "which spreadsheets read as a formula" in body
     assert "Print the name exactly as written" in body
     assert db.session.scalar(db.select(db.func.count(Partner.id))) == 0
-    resp = _ask(client, token, organisation="+Plus Collective", confirm_organisation="y")
+    resp = ask_publicly(client, token, organisation="+Plus Collective", confirm_organisation="y")
     assert resp.status_code == 200 and "Check your email" in resp.get_data(as_text=True)

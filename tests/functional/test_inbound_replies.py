@@ -1,10 +1,7 @@
 """Targets' replies through SendGrid Inbound Parse: matched, stored, shared, assigned."""
 
-import io
 import json
 import re
-
-import pytest
 
 from campaign import jobs
 from campaign.extensions import db
@@ -23,47 +20,9 @@ from campaign.services import campaigns, delivery
 from campaign.services import personal_link_signing as signing
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
+from tests.helpers.inbound import DOMAIN, URL, post_reply, signer
 
-DOMAIN = "replies.coalition.test"
-SECRET = "inbound-secret-for-tests"
-URL = f"/webhooks/sendgrid/inbound/{SECRET}"
 PDF = b"%PDF-1.7\n% the CEO's answer\n%%EOF\n"
-
-
-@pytest.fixture
-def inbound(app, monkeypatch):
-    """Inbound Parse configured: a reply domain and the URL secret."""
-    monkeypatch.setitem(app.config, "INBOUND_DOMAIN", DOMAIN)
-    monkeypatch.setitem(app.config, "INBOUND_SECRET", SECRET)
-
-
-def post_reply(client, *, to, text="We have received your letter.", files=None, **fields):
-    """Post an email the way SendGrid Inbound Parse does (multipart/form-data)."""
-    files = files or {}
-    data = {
-        "to": to,
-        "from": "Jordan Vale <ceo@argus.example>",
-        "subject": "Re: Stop selling face surveillance",
-        "text": text,
-        "envelope": json.dumps({"to": [to], "from": "ceo@argus.example"}),
-        # What SendGrid reports for mail from a domain that signs and publishes SPF.
-        "SPF": "pass",
-        "dkim": "{@argus.example : pass}",
-        "attachments": str(len(files)),
-        "attachment-info": json.dumps(
-            {key: {"filename": name, "type": mime} for key, (name, mime, _) in files.items()}
-        ),
-        **{key: (io.BytesIO(body), name, mime) for key, (name, mime, body) in files.items()},
-    }
-    data.update(fields)
-    return client.post(URL, data=data, content_type="multipart/form-data")
-
-
-def _signer(c, owner, name, *, wants_updates):
-    p = f.partner(c, owner, name=name)
-    f.sign(c, owner, p, wants_updates=wants_updates)
-    return p
 
 
 def _notices() -> list[OutboundEmail]:
@@ -105,7 +64,7 @@ def test_without_an_inbound_domain_letters_keep_the_sender_as_reply_address(app)
     assert email.reply_to is None
 
 
-def test_sendgrid_client_sends_the_reply_to(app, inbound, fake_sendgrid, monkeypatch):  # noqa: F811
+def test_sendgrid_client_sends_the_reply_to(app, inbound, fake_sendgrid, monkeypatch):
     monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
     monkeypatch.setitem(app.config, "SENDGRID_API_HOST", fake_sendgrid.url)
     address = reply_address(7)
@@ -129,9 +88,9 @@ def test_sendgrid_client_sends_the_reply_to(app, inbound, fake_sendgrid, monkeyp
 def test_reply_is_stored_on_its_target_and_opted_in_cosigners_are_told(client, app, inbound):
     u = f.user()
     c = f.published(u)
-    _signer(c, u, "Alpha Liberty", wants_updates=True)
-    _signer(c, u, "Beta Quiet", wants_updates=False)
-    gone = _signer(c, u, "Gamma Gone", wants_updates=True)
+    signer(c, u, "Alpha Liberty", wants_updates=True)
+    signer(c, u, "Beta Quiet", wants_updates=False)
+    gone = signer(c, u, "Gamma Gone", wants_updates=True)
     signing.withdraw(gone.current_request)
     f.commit()
     target = c.targets[0]
@@ -314,7 +273,7 @@ def test_assigning_an_unmatched_reply_marks_the_target_and_tells_cosigners(
     # Sent to no campaign's reply address, so it is for the admins to place.
     u = f.user(role="admin")
     c = f.published(u)
-    _signer(c, u, "Alpha Liberty", wants_updates=True)
+    signer(c, u, "Alpha Liberty", wants_updates=True)
     target = c.targets[0]
     post_reply(client, to="letters@coalition.test", text="Our answer, sent to the wrong place.")
     reply = db.session.scalar(db.select(InboundReply))

@@ -1,66 +1,10 @@
 """Jobs through a real RQ queue on Redis, worked by a separate `flask worker` process."""
 
-import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
-
-import pytest
-
 from campaign.extensions import db
 from campaign.models import OutboundEmail, RenderedLetter
 from campaign.services.rendering import request_render
 from tests import factories as f
-from tests.conftest import need
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def redis_queue(app, monkeypatch):
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        need(
-            "RQ tests need a Redis server: install redis-server and set REDIS_URL=redis://127.0.0.1:6379/0"
-        )
-    from redis import Redis
-
-    try:
-        Redis.from_url(url).ping()
-    except Exception as exc:  # noqa: BLE001
-        need(f"Redis at {url} is not answering ({exc}); start redis-server")
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setitem(app.config, "REDIS_URL", url)
-    monkeypatch.setitem(app.config, "RQ_QUEUE", name)
-    return url, name
-
-
-def _flask(app, url, queue, *args) -> subprocess.CompletedProcess:
-    """Run a `flask` command in its own process against this test's database and queue."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": url,
-        "RQ_QUEUE": queue,
-        "SECRET_KEY": "worker-test",
-        "FLASK_APP": "app",
-    }
-    env.pop("SENDGRID_API_KEY", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result
-
-
-def _work(app, url, queue):
-    _flask(app, url, queue, "worker", "--burst")
+from tests.helpers.jobs import flask_command, work
 
 
 def test_invitations_wait_in_redis_until_a_worker_sends_them(app, redis_queue):
@@ -70,7 +14,7 @@ def test_invitations_wait_in_redis_until_a_worker_sends_them(app, redis_queue):
     f.invited(c, u, f.partner(c, u))
     email = db.session.scalar(db.select(OutboundEmail))
     assert email.status == "queued"  # nothing ran in the web process
-    _work(app, url, queue)
+    work(app, url, queue)
     db.session.expire_all()
     email = db.session.get(OutboundEmail, email.id)
     assert email.status == "sent" and email.provider == "local"
@@ -83,7 +27,7 @@ def test_pdf_render_runs_in_the_worker(app, redis_queue):
     rendered = request_render(c)
     db.session.commit()
     assert rendered.status == "pending"
-    _work(app, url, queue)
+    work(app, url, queue)
     db.session.expire_all()
     rendered = db.session.get(RenderedLetter, rendered.id)
     assert rendered.status == "ready" and rendered.pdf_sha256
@@ -99,8 +43,8 @@ def test_the_rq_scheduler_queues_tick_and_the_worker_sends_due_reminders(app, re
     # Six days left: the 7-day reminder is due.
     c = f.published(u, deadline=utcnow() + timedelta(days=6))
     f.invited(c, u, f.partner(c, u))
-    _work(app, url, queue)  # sends the invitation
-    result = _flask(app, url, queue, "scheduler", "--once")
+    work(app, url, queue)  # sends the invitation
+    result = flask_command(app, url, queue, "scheduler", "--once")
     assert "queued 1 tick" in result.stdout
     db.session.expire_all()
     assert (
@@ -109,7 +53,7 @@ def test_the_rq_scheduler_queues_tick_and_the_worker_sends_due_reminders(app, re
         )
         == 0
     )  # queued in Redis, not run yet
-    _work(app, url, queue)
+    work(app, url, queue)
     db.session.expire_all()
     reminder = db.session.scalar(db.select(OutboundEmail).where(OutboundEmail.kind == "reminder"))
     assert reminder is not None and reminder.status == "sent"
@@ -120,10 +64,10 @@ def test_an_export_zip_is_made_by_the_worker_while_its_page_shows_progress(
 ):
     from campaign.models import ExportRun
     from tests.conftest import csrf_from
-    from tests.functional.test_exports import _two_targets_three_signers
+    from tests.helpers.campaigns import two_targets_three_signers
 
     url, queue = redis_queue
-    u, c = _two_targets_three_signers()
+    u, c = two_targets_three_signers()
     f.login(client, u)
     page = client.get(f"/c/{c.slug}").get_data(as_text=True)
     resp = client.post(f"/c/{c.slug}/exports", data={"csrf_token": csrf_from(page)})
@@ -131,7 +75,7 @@ def test_an_export_zip_is_made_by_the_worker_while_its_page_shows_progress(
     waiting = client.get(run_url).get_data(as_text=True)
     assert '<progress max="3" value="0">' in waiting  # queued in Redis, not made here
     assert "data-export-progress" in waiting and "/download" not in waiting
-    _work(app, url, queue)
+    work(app, url, queue)
     ready = client.get(run_url).get_data(as_text=True)
     assert "The export is ready." in ready and "data-export-progress" not in ready
     run = db.session.scalar(db.select(ExportRun))

@@ -2,75 +2,23 @@
 
 import csv
 import io
-import itertools
-import json
-
-import pytest
 
 from campaign.extensions import db
-from campaign.models import OutboundEmail, Target
-from campaign.services import campaigns, delivery
+from campaign.models import Target
+from campaign.services import campaigns
 from tests import factories as f
-from tests.fake_sendgrid import webhook_signer  # noqa: F401
-
-START = 1_800_000_000  # 2027-01-15 08:00:00 UTC
-_ids = itertools.count(1)
+from tests.helpers.campaigns import delivered
+from tests.helpers.webhooks import event
 
 
-def delivered(owner, *, fallback="", name=None, tracking=False):
-    """A campaign whose letter went to its one target (Jordan Vale); returns (campaign, email)."""
-    c = f.published(owner)
-    target = c.targets[0]
-    target.fallback_email = fallback
-    if name is not None:
-        target.name = name
-    c.tracking_enabled = tracking
-    p = f.partner(c, owner, name="Alpha Liberty")
-    f.sign(c, owner, p)
-    campaigns.close_signing(c, owner)
-    f.commit()
-    delivery.deliver(c, owner)
-    f.commit()
-    email = db.session.scalars(
-        db.select(OutboundEmail).where(
-            OutboundEmail.kind == "letter", OutboundEmail.campaign_id == c.id
-        )
-    ).one()
-    return c, email
-
-
-def event(email, name, offset, **extra):
-    """One SendGrid event about `email`, `offset` seconds after START."""
-    data = {
-        "email": email.to_email,
-        "timestamp": START + offset,
-        "event": name,
-        "sg_event_id": f"ledger-{next(_ids)}",
-        "outbound_id": str(email.id),
-        **extra,
-    }
-    if email.provider_message_id:
-        data["sg_message_id"] = f"{email.provider_message_id}.filter0001"
-    return data
-
-
-@pytest.fixture
-def post(client, webhook_signer):  # noqa: F811
-    """Post a signed batch of events the way SendGrid does."""
-
-    def _post(events):
-        body = json.dumps(events).encode()
-        resp = client.post("/webhooks/sendgrid", data=body, headers=webhook_signer.headers(body))
-        assert resp.status_code == 204
-        return resp
-
-    return _post
-
-
-def test_ledger_shows_the_time_of_each_event_and_hides_opens_without_tracking(client, post):
+def test_ledger_shows_the_time_of_each_event_and_hides_opens_without_tracking(
+    client, post_accepted
+):
     u = f.user()
     c, email = delivered(u)
-    post([event(email, "processed", 0), event(email, "delivered", 60), event(email, "open", 120)])
+    post_accepted(
+        [event(email, "processed", 0), event(email, "delivered", 60), event(email, "open", 120)]
+    )
     f.login(client, u)
 
     page = client.get(f"/c/{c.slug}/targets/{email.target_id}/ledger").get_data(as_text=True)
@@ -84,11 +32,13 @@ def test_ledger_shows_the_time_of_each_event_and_hides_opens_without_tracking(cl
     assert f"/c/{c.slug}/targets/{email.target_id}/ledger" in overview
 
 
-def test_ledger_shows_the_open_when_tracking_is_on(client, post):
+def test_ledger_shows_the_open_when_tracking_is_on(client, post_accepted):
     u = f.user()
     c, email = delivered(u, tracking=True)
     assert email.tracking
-    post([event(email, "delivered", 60), event(email, "open", 120), event(email, "open", 500)])
+    post_accepted(
+        [event(email, "delivered", 60), event(email, "open", 120), event(email, "open", 500)]
+    )
     f.login(client, u)
 
     page = client.get(f"/c/{c.slug}/targets/{email.target_id}/ledger").get_data(as_text=True)
@@ -99,10 +49,10 @@ def test_ledger_shows_the_open_when_tracking_is_on(client, post):
     assert "status-open" in overview
 
 
-def test_csv_export_neutralises_formulas_and_staff_may_download_it(client, post, app):
+def test_csv_export_neutralises_formulas_and_staff_may_download_it(client, post_accepted, app):
     u = f.user()
     c, email = delivered(u, name='=HYPERLINK("http://evil.example","x")')
-    post([event(email, "processed", 0), event(email, "delivered", 60)])
+    post_accepted([event(email, "processed", 0), event(email, "delivered", 60)])
     staff = f.user(role="staff")
     campaigns.add_member(c, staff)
     f.commit()

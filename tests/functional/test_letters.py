@@ -127,11 +127,11 @@ def test_live_preview_renders_unsaved_text_for_any_target(client, app):
 
 
 def test_live_preview_shows_the_current_signatories(client, app):
-    from tests.functional.test_delivery_export import _signed
+    from tests.helpers.campaigns import signed
 
     u = f.user()
     c = f.published(u)
-    _signed(c, u, "Riverside Privacy Group")
+    signed(c, u, "Riverside Privacy Group")
     f.login(client, u)
     html = _preview(client, c, "{{ signatory_count }} signed").get_data(as_text=True)
     assert "1 signed" in html

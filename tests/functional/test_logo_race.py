@@ -19,7 +19,6 @@ from campaign.extensions import db
 from campaign.models import Blob, OutboundEmail, Signature
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.e2e.conftest import live_server  # noqa: F401  (the app on a real HTTP server)
 
 ROUNDS = 3
 
@@ -97,7 +96,7 @@ def _count(model, *where):
     return db.session.scalar(db.select(db.func.count()).select_from(model).where(*where))
 
 
-def test_signers_uploading_the_same_new_logo_at_once_all_sign(app, live_server):  # noqa: F811
+def test_signers_uploading_the_same_new_logo_at_once_all_sign(app, live_server):
     u = f.user()
     c = f.published(u)
     for n in range(ROUNDS):
@@ -125,7 +124,7 @@ def test_signers_uploading_the_same_new_logo_at_once_all_sign(app, live_server):
         assert _count(Blob, Blob.sha256.in_(logos)) == 1
 
 
-def test_one_link_posted_twice_at_once_gives_one_signature(app, live_server):  # noqa: F811
+def test_one_link_posted_twice_at_once_gives_one_signature(app, live_server):
     u = f.user()
     c = f.published(u)
     first_logo = f.png(size=(90, 30), colour=(200, 20, 40))

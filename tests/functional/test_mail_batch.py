@@ -1,20 +1,9 @@
 """Batched sending: one v3 mail/send request per 1,000 recipients sharing a template."""
 
-import pytest
-
 from campaign import jobs
 from campaign.extensions import db
 from campaign.mail.outbox import BatchItem, queue_batch
 from campaign.models import OutboundEmail
-from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
-
-
-@pytest.fixture
-def sendgrid(app, fake_sendgrid, monkeypatch):  # noqa: F811
-    """The app configured to send through the fake SendGrid API."""
-    monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setitem(app.config, "SENDGRID_API_HOST", fake_sendgrid.url)
-    return fake_sendgrid
 
 
 def _batch_queue(n: int, lone: BatchItem | None = None) -> list[OutboundEmail]:

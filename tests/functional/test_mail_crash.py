@@ -23,7 +23,6 @@ from campaign.mail.sending import PAUSE_ENV
 from campaign.mail.sweep import sweep_outbox
 from campaign.models import OutboundEmail
 from tests.conftest import need
-from tests.fake_sendgrid import fake_sendgrid, webhook_signer  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 SEND_IN_PROCESS = (
@@ -54,11 +53,9 @@ def mode(request, app, monkeypatch):
 
 
 @pytest.fixture
-def sendgrid(app, fake_sendgrid, webhook_signer, monkeypatch):  # noqa: F811
+def sendgrid(sendgrid, webhook_signer):
     """The test process and its child processes both send through the fake SendGrid."""
-    monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setitem(app.config, "SENDGRID_API_HOST", fake_sendgrid.url)
-    return fake_sendgrid
+    return sendgrid
 
 
 def _env(app, **extra) -> dict:
@@ -151,7 +148,7 @@ def test_worker_killed_after_the_api_call_loses_nothing_and_sends_once(
     mode,
     sendgrid,
     client,
-    webhook_signer,  # noqa: F811
+    webhook_signer,
 ):
     email_id = _queue_committed(mode)
     proc = _start_sender(app, mode, email_id, **{PAUSE_ENV: "after_send:120"})

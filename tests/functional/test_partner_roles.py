@@ -5,7 +5,7 @@ from campaign.letters.document import letter_html, signatory_groups
 from campaign.models import AuditEvent, Partner
 from campaign.services.letters import letter_data, published_version
 from tests import factories as f
-from tests.functional.test_coalition_roles import _co_lead_session
+from tests.helpers.campaigns import co_lead_session
 
 
 def test_leads_then_co_leads_then_tiers_in_the_letter(client, app, submit):
@@ -41,7 +41,7 @@ def test_leads_then_co_leads_then_tiers_in_the_letter(client, app, submit):
 
 
 def test_only_organisers_set_roles_and_bad_values_are_refused(client, app, submit):
-    owner, c, lead_partner, casey = _co_lead_session(client, app)
+    owner, c, lead_partner, casey = co_lead_session(client, app)
     # The lead's partner does not exist for a co-lead; on their own, the role is not theirs.
     resp = submit(
         f"/c/{c.slug}/partners",

@@ -4,42 +4,13 @@ import io
 from campaign.extensions import db
 from campaign.models import OutboundEmail, Partner, SignatureRequest
 from tests import factories as f
+from tests.helpers.forms import confirm_import, hidden_value, upload_partners
 
 GOOD_CSV = (
     "organisation,contact_email,contact_name,website,tier\n"
     "Digital Rights Alliance,info@dra.example,Amara Okafor,dra.example,national\n"
     "Northstate Civil Liberties,hello@nscl.example,,https://nscl.example,state\n"
 )
-
-
-def _upload(submit, c, content: bytes, name="partners.csv"):
-    return submit(
-        f"/c/{c.slug}/partners",
-        {"file": (io.BytesIO(content), name)},
-        post_url=f"/c/{c.slug}/partners/import",
-        content_type="multipart/form-data",
-    )
-
-
-def _hidden(html: str, name: str) -> str:
-    return html.split(f'name="{name}" value="')[1].split('"')[0]
-
-
-def _confirm(client, c, preview_html: str, **extra):
-    from tests.conftest import csrf_from
-
-    form = {
-        "csrf_token": csrf_from(preview_html),
-        "sealed": _hidden(
-            preview_html.split('id="mapping-form"')[0] + preview_html.split("3. Import")[1],
-            "sealed",
-        ),
-    }
-    confirm_part = preview_html.split("3. Import")[1]
-    for column in ("organisation", "contact_email", "contact_name", "website", "tier"):
-        form[f"map_{column}"] = _hidden(confirm_part, f"map_{column}")
-    form.update(extra)
-    return client.post(f"/c/{c.slug}/partners/import/confirm", data=form)
 
 
 def test_add_partner_and_duplicate_email_is_refused(client, app, submit):
@@ -58,12 +29,12 @@ def test_csv_import_previews_then_adds_every_row(client, app, submit):
     u = f.user()
     c = f.campaign(u)
     f.login(client, u)
-    resp = _upload(submit, c, GOOD_CSV.encode())
+    resp = upload_partners(submit, c, GOOD_CSV.encode())
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert "<strong>2</strong> rows are ready" in html
     assert db.session.scalar(db.select(db.func.count(Partner.id))) == 0  # only a preview
-    assert _confirm(client, c, html).status_code == 302
+    assert confirm_import(client, c, html).status_code == 302
     rows = db.session.scalars(db.select(Partner).order_by(Partner.organisation)).all()
     assert [(p.organisation, p.tier, p.website) for p in rows] == [
         ("Digital Rights Alliance", "national", "https://dra.example"),
@@ -83,7 +54,7 @@ def test_csv_with_bad_rows_reports_each_and_imports_nothing(client, app, submit)
         "Wrong Tier,x@y.example,galactic\n"
         "Dup,good@org.example,local\n"
     )
-    resp = _upload(submit, c, bad.encode())
+    resp = upload_partners(submit, c, bad.encode())
     body = resp.get_data(as_text=True)
     assert "Nothing can be imported until these rows are fixed" in body
     assert "Line 3: organisation: is required" in body
@@ -101,21 +72,21 @@ def test_unknown_columns_ask_for_a_mapping_which_the_organiser_picks(client, app
     u = f.user()
     c = f.campaign(u)
     f.login(client, u)
-    resp = _upload(submit, c, b"Groupe signataire,Courriel\nA Org,a@a.example\n")
+    resp = upload_partners(submit, c, b"Groupe signataire,Courriel\nA Org,a@a.example\n")
     html = resp.get_data(as_text=True)
     assert "choose the file&#39;s column for: organisation, contact_email" in html
     resp = client.post(
         f"/c/{c.slug}/partners/import/preview",
         data={
             "csrf_token": csrf_from(html),
-            "sealed": _hidden(html, "sealed"),
+            "sealed": hidden_value(html, "sealed"),
             "map_organisation": "0",
             "map_contact_email": "1",
         },
     )
     html = resp.get_data(as_text=True)
     assert "<strong>1</strong> rows are ready" in html
-    assert _confirm(client, c, html).status_code == 302
+    assert confirm_import(client, c, html).status_code == 302
     assert db.session.scalar(db.select(Partner.organisation)) == "A Org"
 
 
@@ -123,7 +94,9 @@ def test_not_utf8_is_reported_on_the_file_field(client, app, submit):
     u = f.user()
     c = f.campaign(u)
     f.login(client, u)
-    resp = _upload(submit, c, "organisation,contact_email\nCaf\xe9,a@b.example\n".encode("latin-1"))
+    resp = upload_partners(
+        submit, c, "organisation,contact_email\nCaf\xe9,a@b.example\n".encode("latin-1")
+    )
     assert resp.status_code == 400
     assert "is not UTF-8" in resp.get_data(as_text=True)
 
@@ -141,9 +114,9 @@ def test_xlsx_import(client, app, submit):
     sheet.append(["@Home Collective", "home@home.example", None, None, "local"])
     out = io.BytesIO()
     book.save(out)
-    html = _upload(submit, c, out.getvalue(), name="partners.xlsx").get_data(as_text=True)
+    html = upload_partners(submit, c, out.getvalue(), name="partners.xlsx").get_data(as_text=True)
     assert "<strong>2</strong> rows are ready" in html
-    assert _confirm(client, c, html).status_code == 302
+    assert confirm_import(client, c, html).status_code == 302
     names = set(db.session.scalars(db.select(Partner.organisation)))
     assert names == {"Privacy First", "@Home Collective"}
 
@@ -160,11 +133,11 @@ def test_duplicates_are_flagged_and_can_be_skipped(client, app, submit):
         "DRA Northstate Chapter,ns@dra.org,,state\n"
         "Fresh Group,fresh@fresh.org,,local\n"
     )
-    html = _upload(submit, c, sheet.encode()).get_data(as_text=True)
+    html = upload_partners(submit, c, sheet.encode()).get_data(as_text=True)
     assert "Line 2: looks like <strong>Digital Rights Alliance</strong> (the same name)" in html
     assert "Line 3: is related to <strong>Digital Rights Alliance</strong>" in html
     # The duplicate is skipped unless the organiser picks otherwise.
-    assert _confirm(client, c, html).status_code == 302
+    assert confirm_import(client, c, html).status_code == 302
     names = set(db.session.scalars(db.select(Partner.organisation)))
     assert names == {"Digital Rights Alliance", "DRA Northstate Chapter", "Fresh Group"}
 
@@ -174,13 +147,13 @@ def test_a_tampered_or_foreign_preview_is_refused(client, app, submit):
     c = f.campaign(u)
     other = f.campaign(u, title="Other campaign")
     f.login(client, u)
-    html = _upload(submit, c, GOOD_CSV.encode()).get_data(as_text=True)
-    sealed = _hidden(html, "sealed")
+    html = upload_partners(submit, c, GOOD_CSV.encode()).get_data(as_text=True)
+    sealed = hidden_value(html, "sealed")
     tampered = html.replace(sealed, sealed[:-3] + ("AAA" if sealed[-3:] != "AAA" else "BBB"))
-    resp = _confirm(client, c, tampered)
+    resp = confirm_import(client, c, tampered)
     assert resp.status_code == 302
     assert "could not be read" in client.get(f"/c/{c.slug}/partners").get_data(as_text=True)
-    resp = _confirm(client, other, html)
+    resp = confirm_import(client, other, html)
     assert "belongs to another campaign" in client.get(f"/c/{other.slug}/partners").get_data(
         as_text=True
     )
@@ -255,7 +228,7 @@ def test_csv_with_nul_bytes_is_a_clear_error_not_a_crash(client, app, submit):
     u = f.user()
     c = f.campaign(u)
     f.login(client, u)
-    resp = _upload(submit, c, b"organisation,contact_email\nA\x00B,a@b.example\n")
+    resp = upload_partners(submit, c, b"organisation,contact_email\nA\x00B,a@b.example\n")
     assert "Line 2: organisation: contains invisible control characters" in resp.get_data(
         as_text=True
     )

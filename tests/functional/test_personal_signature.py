@@ -8,8 +8,8 @@ from campaign.letters.document import letter_html
 from campaign.models import Blob, Signature
 from campaign.services.letters import letter_data, published_version
 from tests import factories as f
-from tests.functional.test_signing import _sign
-from tests.security.test_uploads import SVG, _bomb_png
+from tests.helpers.files import SVG, bomb_png
+from tests.helpers.forms import sign_via_link
 
 
 def _data_uri(data: bytes, mime="image/png") -> str:
@@ -20,7 +20,7 @@ def _signed(client, **fields):
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
-    resp = _sign(client, token, **fields)
+    resp = sign_via_link(client, token, **fields)
     return c, token, resp
 
 
@@ -57,14 +57,14 @@ def test_hostile_drawings_are_refused_on_the_field_and_nothing_is_signed(client,
     cases = {
         "svg": _data_uri(SVG, "image/svg+xml"),
         "not base64 png": "data:image/png;base64,@@@@",
-        "bomb": _data_uri(_bomb_png()),
+        "bomb": _data_uri(bomb_png()),
         "truncated": _data_uri(f.png(size=(300, 100))[:60]),
     }
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
     for name, uri in cases.items():
-        resp = _sign(client, token, signature_drawn=uri)
+        resp = sign_via_link(client, token, signature_drawn=uri)
         assert resp.status_code == 400, name
         html = resp.get_data(as_text=True)
         assert (
@@ -72,7 +72,7 @@ def test_hostile_drawings_are_refused_on_the_field_and_nothing_is_signed(client,
             or "not a readable" in html
             or ("megapixels" in html)
         ), name
-    resp = _sign(client, token, signature_file=(io.BytesIO(SVG), "sig.svg"))
+    resp = sign_via_link(client, token, signature_file=(io.BytesIO(SVG), "sig.svg"))
     assert resp.status_code == 400 and "not a readable PNG" in resp.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Signature.id))) == 0
 
@@ -80,6 +80,6 @@ def test_hostile_drawings_are_refused_on_the_field_and_nothing_is_signed(client,
 def test_a_drawn_signature_can_be_removed_later(client, app):
     c, token, _resp = _signed(client, signature_drawn=_data_uri(f.png()))
     assert db.session.scalar(db.select(Signature.signature_image_sha256))
-    _sign(client, token, signature_clear="1")
+    sign_via_link(client, token, signature_clear="1")
     db.session.expire_all()
     assert db.session.scalar(db.select(Signature.signature_image_sha256)) is None

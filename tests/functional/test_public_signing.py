@@ -7,30 +7,8 @@ from campaign.models import AuditEvent, OutboundEmail, Partner, SignatureRequest
 from campaign.services import public_sign_on as public_signing
 from campaign.services.letters import signatory_dicts
 from tests import factories as f
-from tests.conftest import csrf_from
-
-
-def _enable(c, u):
-    link = public_signing.set_enabled(c, u, True)
-    f.commit()
-    return link.token
-
-
-def _ask(client, token, **overrides):
-    page = client.get(f"/p/{token}").get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_from(page),
-        "version_id": page.split('name="version_id" value="')[1].split('"')[0],
-        "organisation": "Harbor City Copwatch",
-        "website": "https://copwatch.example",
-        "tier": "local",
-        "signer_name": "Rae Lopez",
-        "signer_title": "Organiser",
-        "signer_email": "rae@copwatch.example",
-        "authorised": "y",
-    }
-    data.update(overrides)
-    return client.post(f"/p/{token}", data=data, content_type="multipart/form-data")
+from tests.helpers.campaigns import enable_public_link
+from tests.helpers.forms import ask_publicly
 
 
 def _link_from_email(to):
@@ -45,8 +23,8 @@ def _link_from_email(to):
 def test_public_signature_counts_only_after_confirmation_and_approval(client, app, submit):
     u = f.user()
     c = f.published(u)
-    token = _enable(c, u)
-    resp = _ask(client, token, logo=(io.BytesIO(f.png()), "logo.png"))
+    token = enable_public_link(c, u)
+    resp = ask_publicly(client, token, logo=(io.BytesIO(f.png()), "logo.png"))
     assert resp.status_code == 200 and "Check your email" in resp.get_data(as_text=True)
     assert signatory_dicts(c) == []
     personal = _link_from_email("rae@copwatch.example")
@@ -71,8 +49,8 @@ def test_public_signature_counts_only_after_confirmation_and_approval(client, ap
 def test_rejection_needs_a_reason_and_the_signer_sees_it(client, app, submit):
     u = f.user()
     c = f.published(u)
-    token = _enable(c, u)
-    _ask(client, token)
+    token = enable_public_link(c, u)
+    ask_publicly(client, token)
     personal = _link_from_email("rae@copwatch.example")
     submit(f"/s/{personal}", {}, post_url=f"/s/{personal}/confirm")
     req = db.session.scalar(db.select(SignatureRequest))
@@ -90,25 +68,27 @@ def test_rejection_needs_a_reason_and_the_signer_sees_it(client, app, submit):
 def test_blocked_domain_and_ip_are_refused_without_detail(client, app):
     u = f.user()
     c = f.published(u)
-    token = _enable(c, u)
+    token = enable_public_link(c, u)
     public_signing.block(c, u, kind="domain", value="@spam.example")
     f.commit()
-    resp = _ask(client, token, signer_email="bot@mail.spam.example")
+    resp = ask_publicly(client, token, signer_email="bot@mail.spam.example")
     assert resp.status_code == 403
     assert "could not accept this signature" in resp.get_data(as_text=True)
     public_signing.block(c, u, kind="ip", value="127.0.0.1")
     f.commit()
-    assert _ask(client, token).status_code == 403
+    assert ask_publicly(client, token).status_code == 403
     assert db.session.scalar(db.select(db.func.count(Partner.id))) == 0
 
 
 def test_bulk_invalidation_by_domain(client, app):
     u = f.user()
     c = f.published(u)
-    token = _enable(c, u)
+    token = enable_public_link(c, u)
     for n in range(3):
-        _ask(client, token, organisation=f"Bot Org {n}", signer_email=f"b{n}@botnet.example")
-    _ask(client, token, organisation="Real Org", signer_email="x@real.example")
+        ask_publicly(
+            client, token, organisation=f"Bot Org {n}", signer_email=f"b{n}@botnet.example"
+        )
+    ask_publicly(client, token, organisation="Real Org", signer_email="x@real.example")
     for req in db.session.scalars(db.select(SignatureRequest)):
         req.status = "signed"
     f.commit()
@@ -123,7 +103,7 @@ def test_bulk_invalidation_by_domain(client, app):
 def test_public_link_off_or_rotated_is_404(client, app):
     u = f.user()
     c = f.published(u)
-    token = _enable(c, u)
+    token = enable_public_link(c, u)
     assert client.get(f"/p/{token}").status_code == 200
     new = public_signing.rotate(c, u).token
     f.commit()
@@ -134,19 +114,19 @@ def test_public_link_off_or_rotated_is_404(client, app):
 
 
 def test_withdrawn_public_signer_goes_back_to_review_when_signing_again(client, app, submit):
-    from tests.functional.test_signing import _sign
+    from tests.helpers.forms import sign_via_link
 
     u = f.user()
     c = f.published(u)
-    token = _enable(c, u)
-    _ask(client, token)
+    token = enable_public_link(c, u)
+    ask_publicly(client, token)
     personal = _link_from_email("rae@copwatch.example")
     submit(f"/s/{personal}", {}, post_url=f"/s/{personal}/confirm")
     req = db.session.scalar(db.select(SignatureRequest))
     public_signing.moderate(c, u, req.id, approve=True)
     f.commit()
     submit(f"/s/{personal}", {}, post_url=f"/s/{personal}/withdraw")
-    _sign(client, personal, organisation="Harbor City Copwatch")
+    sign_via_link(client, personal, organisation="Harbor City Copwatch")
     db.session.refresh(req)
     assert req.status == "pending"
 
@@ -154,8 +134,8 @@ def test_withdrawn_public_signer_goes_back_to_review_when_signing_again(client, 
 def test_another_campaigns_request_id_is_404(client, app, submit):
     alice, bob = f.user(), f.user()
     theirs = f.published(alice)
-    token = _enable(theirs, alice)
-    _ask(client, token)
+    token = enable_public_link(theirs, alice)
+    ask_publicly(client, token)
     req = db.session.scalar(db.select(SignatureRequest))
     mine = f.published(bob, title="Bob campaign")
     f.login(client, bob)

@@ -10,7 +10,6 @@ from campaign.services import personal_link_signing as signing
 from campaign.services import reminders
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
 
 def _reminders():
@@ -154,7 +153,7 @@ def test_reminders_from_flask_tick_keep_the_invitation_link_working(app, client)
 def test_invitations_carry_one_click_list_unsubscribe_headers(
     app,
     client,
-    fake_sendgrid,  # noqa: F811
+    fake_sendgrid,
     monkeypatch,
 ):
     from campaign.mail.suppression import suppressed

@@ -11,8 +11,8 @@ from campaign.models import IssuedDocument, RenderedLetter, RenderWanted
 from campaign.services import campaigns, letters, rendering
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_jobs_redis import _work, redis_queue  # noqa: F401
-from tests.functional.test_signing import _sign
+from tests.helpers.forms import sign_via_link
+from tests.helpers.jobs import work
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_the_first_download_after_a_signature_renders_nothing(client, app, rende
     owner = f.user()
     c = f.published(owner)
     token = f.invited(c, owner, f.partner(c, owner))
-    assert _sign(client, token).status_code == 302  # a real signature, over HTTP
+    assert sign_via_link(client, token).status_code == 302  # a real signature, over HTTP
     assert _wanted() == {c.id}, "the signature did not ask for a render"
 
     tasks.render_ahead(c.id)  # the background job, as the timer or RQ runs it
@@ -147,7 +147,7 @@ def test_without_redis_a_timer_renders_after_the_commit(client, app, monkeypatch
     owner = f.user()
     c = f.published(owner)
     token = f.invited(c, owner, f.partner(c, owner))
-    assert _sign(client, token).status_code == 302
+    assert sign_via_link(client, token).status_code == 302
     deadline = time.monotonic() + 60
     ready = None
     while time.monotonic() < deadline and ready is None:
@@ -171,7 +171,7 @@ def test_without_redis_a_timer_renders_after_the_commit(client, app, monkeypatch
         db.session.rollback()
 
 
-def test_with_redis_the_worker_renders_ahead_after_the_delay(app, redis_queue, monkeypatch):  # noqa: F811
+def test_with_redis_the_worker_renders_ahead_after_the_delay(app, redis_queue, monkeypatch):
     """RQ: the job is scheduled for later, and `flask worker` (with RQ's scheduler) runs it."""
     from rq import Queue
 
@@ -184,7 +184,7 @@ def test_with_redis_the_worker_renders_ahead_after_the_delay(app, redis_queue, m
     assert scheduled.get_job_ids(), "no render-ahead job was scheduled"
     assert db.session.scalar(db.select(db.func.count(RenderedLetter.id))) == 0
     time.sleep(1.5)
-    _work(app, url, queue)
+    work(app, url, queue)
     db.session.expire_all()
     ready = db.session.scalars(db.select(RenderedLetter).where(RenderedLetter.status == "ready"))
     assert {r.signatory_count for r in ready} == {1}
@@ -195,7 +195,7 @@ def test_once_signing_closes_the_first_certificate_click_issues_nothing(client, 
     owner = f.user()
     c = f.published(owner)
     token = f.invited(c, owner, f.partner(c, owner))
-    assert _sign(client, token).status_code == 302
+    assert sign_via_link(client, token).status_code == 302
     f.login(client, owner)
     page = client.get(f"/c/{c.slug}")
     closed = client.post(f"/c/{c.slug}/close", data={"csrf_token": csrf_from(page.text)})
@@ -224,7 +224,7 @@ def test_while_signing_is_open_no_certificate_is_made_ahead(client, app):
     owner = f.user()
     c = f.published(owner)
     token = f.invited(c, owner, f.partner(c, owner))
-    assert _sign(client, token).status_code == 302
+    assert sign_via_link(client, token).status_code == 302
     tasks.render_ahead(c.id)
     jobs.run_ready()
     kinds = db.session.scalars(db.select(IssuedDocument.kind)).all()

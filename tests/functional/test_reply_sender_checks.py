@@ -11,7 +11,7 @@ from campaign.models import Alert, AuditEvent, InboundReply, OutboundEmail, Targ
 from campaign.services import sender_check
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_inbound_replies import _signer, inbound, post_reply  # noqa: F401
+from tests.helpers.inbound import post_reply, signer
 
 FORGER = {
     # A forger's own server: SPF passes for the forger's envelope domain, and the From
@@ -38,10 +38,10 @@ def _notices():
     ).all()
 
 
-def test_a_spoofed_reply_is_held_and_counts_only_once_released(client, app, inbound):  # noqa: F811
+def test_a_spoofed_reply_is_held_and_counts_only_once_released(client, app, inbound):
     u = f.user()
     c = f.published(u)
-    _signer(c, u, "Alpha Liberty", wants_updates=True)
+    signer(c, u, "Alpha Liberty", wants_updates=True)
     f.commit()
     target = c.targets[0]
 
@@ -94,7 +94,7 @@ def test_a_spoofed_reply_is_held_and_counts_only_once_released(client, app, inbo
 def test_replies_that_spf_and_dkim_do_not_tie_to_the_from_domain_are_held(
     client,
     app,
-    inbound,  # noqa: F811
+    inbound,
     spf,
     dkim,
     envelope_from,
@@ -120,7 +120,7 @@ def test_replies_that_spf_and_dkim_do_not_tie_to_the_from_domain_are_held(
 def test_replies_that_spf_or_dkim_vouch_for_count_at_once(
     client,
     app,
-    inbound,  # noqa: F811
+    inbound,
     spf,
     dkim,
     envelope_from,
@@ -133,7 +133,7 @@ def test_replies_that_spf_or_dkim_vouch_for_count_at_once(
     assert db.session.get(Target, c.targets[0].id).responded_at is not None
 
 
-def test_a_post_without_sender_checks_is_held(client, app, inbound):  # noqa: F811
+def test_a_post_without_sender_checks_is_held(client, app, inbound):
     u = f.user()
     c = f.published(u)
     _post(client, c.targets[0], SPF="", dkim="")
@@ -141,7 +141,7 @@ def test_a_post_without_sender_checks_is_held(client, app, inbound):  # noqa: F8
     assert reply.held_reason == "no SPF result and no passing DKIM signature from argus.example"
 
 
-def test_an_unmatched_held_reply_stays_held_when_assigned(client, app, inbound):  # noqa: F811
+def test_an_unmatched_held_reply_stays_held_when_assigned(client, app, inbound):
     admin = f.user(role="admin")
     c = f.published(admin)
     post_reply(client, to="letters@coalition.test", text="Spoofed?", SPF="fail", dkim="none")
@@ -161,7 +161,7 @@ def test_an_unmatched_held_reply_stays_held_when_assigned(client, app, inbound):
     assert db.session.get(Target, c.targets[0].id).responded_at is None
 
 
-def test_only_the_campaigns_organisers_release_a_held_reply(client, app, inbound):  # noqa: F811
+def test_only_the_campaigns_organisers_release_a_held_reply(client, app, inbound):
     owner, stranger = f.user(), f.user()
     c = f.published(owner)
     theirs = f.published(stranger, title="Another campaign")

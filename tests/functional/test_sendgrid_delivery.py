@@ -20,19 +20,16 @@ from campaign.mail.outbox import (
 from campaign.mail.sendgrid import _failure
 from campaign.mail.sweep import sweep_outbox
 from campaign.models import Blob, OutboundEmail, utcnow
-from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
 PDF = b"%PDF-1.7\n% a signed letter\n%%EOF\n"
 
 
 @pytest.fixture
-def sendgrid(app, fake_sendgrid, monkeypatch):  # noqa: F811
-    """The app configured to send through the fake SendGrid API."""
-    monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setitem(app.config, "SENDGRID_API_HOST", fake_sendgrid.url)
+def sendgrid(app, sendgrid, monkeypatch):
+    """The shared fake SendGrid, with this module's sender address and name."""
     monkeypatch.setitem(app.config, "MAIL_FROM", "letters@coalition.test")
     monkeypatch.setitem(app.config, "MAIL_FROM_NAME", "Coalition Letters")
-    return fake_sendgrid
+    return sendgrid
 
 
 def _blob(data: bytes = PDF) -> Blob:

@@ -5,7 +5,6 @@ Sent through the real sendgrid client to the local fake API; webhooks signed as 
 signs them and verified by the real helper.
 """
 
-import json
 import time
 from email.headerregistry import HeaderRegistry
 
@@ -17,19 +16,17 @@ from campaign.mail.outbox import BatchItem, queue_batch, queue_email
 from campaign.models import OutboundEmail
 from campaign.models.mail import Suppression
 from tests import factories as f
-from tests.fake_sendgrid import fake_sendgrid, webhook_signer  # noqa: F401
 
 _ids = iter(range(1, 1_000_000))
 NAMES = ["Smith, Alex", "Alex; Sam", 'Alex "Al" Smith', "Back\\slash, Ltd"]
 
 
 @pytest.fixture
-def sendgrid(app, fake_sendgrid, monkeypatch):  # noqa: F811
-    monkeypatch.setitem(app.config, "SENDGRID_API_KEY", "SG.test")
-    monkeypatch.setitem(app.config, "SENDGRID_API_HOST", fake_sendgrid.url)
+def sendgrid(app, sendgrid, monkeypatch):
+    """The shared fake SendGrid, sending as a name with a comma in it."""
     monkeypatch.setitem(app.config, "MAIL_FROM", "letters@coalition.test")
     monkeypatch.setitem(app.config, "MAIL_FROM_NAME", "Coalition for Privacy, Inc.")
-    return fake_sendgrid
+    return sendgrid
 
 
 def _header_names(field: str, name: str, address: str) -> list[tuple[str, str]]:
@@ -121,7 +118,9 @@ def test_subscription_tracking_is_pinned_off_on_every_send(sendgrid, tracking):
 
 
 @pytest.fixture
-def post_events(client, webhook_signer):  # noqa: F811
+def post_events(post_accepted):
+    """Post signed events, each given as (address, event name, ...), and see their effect."""
+
     def _post(*events):
         now = int(time.time())
         batch = [
@@ -134,9 +133,7 @@ def post_events(client, webhook_signer):  # noqa: F811
             }
             for address, name, offset in events
         ]
-        body = json.dumps(batch).encode()
-        resp = client.post("/webhooks/sendgrid", data=body, headers=webhook_signer.headers(body))
-        assert resp.status_code == 204
+        post_accepted(batch)
         db.session.expire_all()
 
     return _post

@@ -8,14 +8,8 @@ from pypdf import PdfReader
 
 from campaign.letters.document import letter_html
 from campaign.letters.pdf import html_to_pdf, lay_out
-from tests.functional.test_chunked_render import (
-    _campaign_with,
-    _names,
-    _pages,
-    _render,
-    small_chunks,  # noqa: F401 (a fixture)
-)
-from tests.unit.test_letter_pdf import _letter
+from tests.helpers.chunks import campaign_with, org_names, page_texts, render_pdf
+from tests.helpers.letters import letter_data
 
 PREFIXES = ("Alder", "Birch Tree", "Cedar", "Damson")
 
@@ -36,7 +30,7 @@ def _orgs(n: int) -> list[dict]:
 @pytest.mark.parametrize("page_size, margin", [("A4", 20), ("Letter", 20), ("A4", 10)])
 def test_names_layout_prints_60_to_100_organisations_a_page(app, page_size, margin):
     """Every page the list fills holds 60-100 names, in two balanced columns, no person."""
-    letter = _letter(_orgs(400))
+    letter = letter_data(_orgs(400))
     letter["look"] = {"signature_style": "names", "page_size": page_size, "margin_mm": margin}
     reader = PdfReader(io.BytesIO(html_to_pdf(letter_html(letter))))
     pages = [p.extract_text() for p in reader.pages]
@@ -79,7 +73,7 @@ WALLS = [(9, [3, 3, 3]), (6, [3, 3]), (10, [4, 4, 2]), (5, [4, 1])]
 def test_logo_wall_rows_are_full_or_centred(app, count, widths):
     """A wall of 9 prints three rows of three; a short last row is centred under the
     full ones, never left hanging to one side."""
-    letter = _letter(_orgs(count * 3)[::3])  # all national: one group of `count`
+    letter = letter_data(_orgs(count * 3)[::3])  # all national: one group of `count`
     letter["look"] = {"signature_style": "logo_wall"}
     rows = _wall_rows(letter)
     assert [len(row) for row in rows] == widths
@@ -92,13 +86,13 @@ def test_logo_wall_rows_are_full_or_centred(app, count, widths):
 def test_chunked_letter_keeps_its_signatories_heading_with_the_first_names(
     client,
     app,
-    small_chunks,  # noqa: F811
+    small_chunks,
 ):
     """A long letter renders in parts; its heading used to end the letter part, alone at
     the foot of a page, with the names starting on the next one."""
-    names = _names(40)
-    _, c = _campaign_with(names)
-    pages = _pages(_render(c))
+    names = org_names(40)
+    _, c = campaign_with(names)
+    pages = page_texts(render_pdf(c))
     [page] = [p for p in pages if "Signatories (40)" in p]
     first = sorted(n for i, n in enumerate(names) if i % 3)[0]  # national A-Z comes first
     assert page.index("Signatories (40)") < page.index(first), page

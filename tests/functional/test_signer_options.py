@@ -44,7 +44,7 @@ def test_hidden_and_private_signers(app):
 
 
 def test_visibility_is_chosen_on_the_signing_page(client, app):
-    from tests.functional.test_signing import _sign as sign_via_form
+    from tests.helpers.forms import sign_via_link as sign_via_form
 
     u = f.user()
     c = f.published(u)

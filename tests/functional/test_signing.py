@@ -3,24 +3,7 @@ import io
 from campaign.extensions import db
 from campaign.models import OutboundEmail, Signature, SignatureRequest
 from tests import factories as f
-
-
-def _sign(client, token, **overrides):
-    from tests.conftest import csrf_from
-
-    page = client.get(f"/s/{token}").get_data(as_text=True)
-    version_id = page.split('name="version_id" value="')[1].split('"')[0]
-    data = {
-        "csrf_token": csrf_from(page),
-        "version_id": version_id,
-        "organisation": "Digital Rights Alliance",
-        "signer_name": "Amara Okafor",
-        "signer_title": "Executive Director",
-        "signer_email": "amara@dra.example",
-        "authorised": "y",
-    }
-    data.update(overrides)
-    return client.post(f"/s/{token}", data=data, content_type="multipart/form-data")
+from tests.helpers.forms import sign_via_link
 
 
 def test_get_shows_the_letter_and_never_consumes_the_link(client, app):
@@ -43,7 +26,7 @@ def test_signing_records_version_hash_and_sends_confirmation(client, app):
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
-    resp = _sign(client, token, logo=(io.BytesIO(f.png()), "logo.png"))
+    resp = sign_via_link(client, token, logo=(io.BytesIO(f.png()), "logo.png"))
     assert resp.status_code == 302
     sig = db.session.scalar(db.select(Signature))
     assert sig.letter_sha256 == c.versions[0].content_sha256
@@ -64,8 +47,8 @@ def test_second_submission_updates_instead_of_duplicating(client, app):
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
-    _sign(client, token)
-    _sign(client, token, signer_title="Co-Director")
+    sign_via_link(client, token)
+    sign_via_link(client, token, signer_title="Co-Director")
     sigs = db.session.scalars(db.select(Signature)).all()
     assert len(sigs) == 1 and sigs[0].signer_title == "Co-Director"
     kinds = db.session.scalars(db.select(OutboundEmail.kind)).all()
@@ -76,7 +59,7 @@ def test_missing_declaration_and_bad_email_are_shown_on_fields(client, app):
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
-    resp = _sign(client, token, authorised="", signer_email="nope")
+    resp = sign_via_link(client, token, authorised="", signer_email="nope")
     assert resp.status_code == 400
     body = resp.get_data(as_text=True)
     assert "Tick this box to confirm you may sign." in body
@@ -88,10 +71,10 @@ def test_letter_changed_while_reading_asks_to_reread(client, app):
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
-    resp = _sign(client, token, version_id="999999")
+    resp = sign_via_link(client, token, version_id="999999")
     assert resp.status_code == 400
     assert "please re-read" in resp.get_data(as_text=True)
-    resp = _sign(client, token, version_id="not-a-number")
+    resp = sign_via_link(client, token, version_id="not-a-number")
     assert resp.status_code == 400
 
 
@@ -99,7 +82,7 @@ def test_withdraw_until_close_then_closed(client, app, submit):
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
-    _sign(client, token)
+    sign_via_link(client, token)
     resp = submit(f"/s/{token}", {}, post_url=f"/s/{token}/withdraw")
     assert resp.status_code == 302
     sig = db.session.scalar(db.select(Signature))
@@ -107,7 +90,7 @@ def test_withdraw_until_close_then_closed(client, app, submit):
     assert sig.request.status == "withdrawn"
     assert "withdrawal_confirmation" in db.session.scalars(db.select(OutboundEmail.kind)).all()
     # Signing again is allowed while open; after closing, nothing changes.
-    _sign(client, token)
+    sign_via_link(client, token)
     from campaign.services.campaigns import close_signing
     from tests.conftest import csrf_from
 

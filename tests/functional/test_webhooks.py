@@ -8,7 +8,6 @@ import pytest
 from campaign.extensions import db
 from campaign.mail.events import record_events
 from campaign.models import EmailEvent, OutboundEmail
-from tests.fake_sendgrid import webhook_signer  # noqa: F401
 
 URL = "/webhooks/sendgrid"
 
@@ -48,23 +47,12 @@ def _event(email: OutboundEmail | None, event: str, **extra) -> dict:
     return data
 
 
-@pytest.fixture
-def post(client, webhook_signer):  # noqa: F811
-    """Post a signed batch of events the way SendGrid does."""
-
-    def _post(events, **kwargs):
-        body = events if isinstance(events, bytes) else json.dumps(events).encode()
-        return client.post(URL, data=body, headers=webhook_signer.headers(body), **kwargs)
-
-    return _post
-
-
 def _status(email_id: int) -> str:
     db.session.expire_all()
     return db.session.get(OutboundEmail, email_id).status
 
 
-def test_valid_batch_is_recorded_and_moves_statuses(post):
+def test_valid_batch_is_recorded_and_moves_statuses(post_webhook):
     first, second = _email(message_id="msgA"), _email(message_id="msgB")
     batch = [
         _event(first, "processed"),
@@ -73,7 +61,7 @@ def test_valid_batch_is_recorded_and_moves_statuses(post):
         _event(second, "bounce", reason="550 5.1.1 no such user", type="bounce"),
     ]
 
-    response = post(batch)
+    response = post_webhook(batch)
 
     assert response.status_code == 204
     assert _status(first.id) == "delivered"
@@ -95,12 +83,12 @@ def test_occurred_at_is_the_event_time_in_utc(app):
     assert email.status_at == event.occurred_at
 
 
-def test_duplicate_event_ids_are_ignored(post):
+def test_duplicate_event_ids_are_ignored(post_webhook):
     email = _email()
     delivered = _event(email, "delivered")
 
-    assert post([delivered, dict(delivered)]).status_code == 204
-    assert post([delivered]).status_code == 204
+    assert post_webhook([delivered, dict(delivered)]).status_code == 204
+    assert post_webhook([delivered]).status_code == 204
 
     assert db.session.query(EmailEvent).count() == 1
 
@@ -126,55 +114,55 @@ def test_record_events_counts_only_new_events(app):
         (["processed", "unsubscribe"], "unsubscribe"),
     ],
 )
-def test_out_of_order_events_only_move_forward(post, sequence, expected):
+def test_out_of_order_events_only_move_forward(post_webhook, sequence, expected):
     email = _email()
     # Separate posts, as SendGrid's retries and parallel deliveries arrive.
     for name in sequence:
-        assert post([_event(email, name)]).status_code == 204
+        assert post_webhook([_event(email, name)]).status_code == 204
     assert _status(email.id) == expected
 
 
-def test_out_of_order_events_in_one_batch(post):
+def test_out_of_order_events_in_one_batch(post_webhook):
     email = _email()
-    post([_event(email, "open"), _event(email, "processed"), _event(email, "delivered")])
+    post_webhook([_event(email, "open"), _event(email, "processed"), _event(email, "delivered")])
     assert _status(email.id) == "open"
 
 
-def test_failed_email_never_changes(post):
+def test_failed_email_never_changes(post_webhook):
     email = _email(status="failed", message_id=None)
-    post([_event(email, "delivered")])
+    post_webhook([_event(email, "delivered")])
     assert _status(email.id) == "failed"
 
 
-def test_unknown_event_types_are_stored_but_change_nothing(post):
+def test_unknown_event_types_are_stored_but_change_nothing(post_webhook):
     email = _email()
-    post([_event(email, "group_unsubscribe"), _event(email, "brand_new_event")])
+    post_webhook([_event(email, "group_unsubscribe"), _event(email, "brand_new_event")])
     assert _status(email.id) == "sent"
     assert db.session.query(EmailEvent).count() == 2
 
 
-def test_event_without_outbound_id_is_matched_by_message_id(post):
+def test_event_without_outbound_id_is_matched_by_message_id(post_webhook):
     email = _email(message_id="W86EgYT6SQKk0lRflfLRsA")
     event = _event(None, "delivered", sg_message_id="W86EgYT6SQKk0lRflfLRsA.filter0425p1las1-1.0")
-    post([event])
+    post_webhook([event])
     assert _status(email.id) == "delivered"
     assert db.session.query(EmailEvent).one().email_id == email.id
 
 
-def test_outbound_id_from_another_deployment_is_not_trusted(post):
+def test_outbound_id_from_another_deployment_is_not_trusted(post_webhook):
     ours = _email(message_id="ourMessage")
     theirs = _event(ours, "bounce", sg_message_id="theirMessage.filter.0")
-    post([theirs])
+    post_webhook([theirs])
     assert _status(ours.id) == "sent"
     assert db.session.query(EmailEvent).one().email_id is None
 
 
-def test_event_for_an_unknown_email_is_stored_unattached(post):
-    post([_event(None, "delivered", sg_message_id="nobody.filter.0")])
+def test_event_for_an_unknown_email_is_stored_unattached(post_webhook):
+    post_webhook([_event(None, "delivered", sg_message_id="nobody.filter.0")])
     assert db.session.query(EmailEvent).one().email_id is None
 
 
-def test_events_without_ids_and_non_objects_are_skipped(post):
+def test_events_without_ids_and_non_objects_are_skipped(post_webhook):
     email = _email()
     batch = [
         {"event": "delivered", "outbound_id": str(email.id)},
@@ -184,46 +172,46 @@ def test_events_without_ids_and_non_objects_are_skipped(post):
         _event(email, "processed", sg_event_id=["list"]),
         _event(email, "processed", sg_event_id="x" * 500),
     ]
-    assert post(batch).status_code == 204
+    assert post_webhook(batch).status_code == 204
     assert db.session.query(EmailEvent).count() == 0
     assert _status(email.id) == "sent"
 
 
-def test_garbage_fields_in_a_signed_event_do_not_break_the_batch(post):
+def test_garbage_fields_in_a_signed_event_do_not_break_the_batch(post_webhook):
     email = _email()
     batch = [
         _event(email, "processed", timestamp="yesterday", outbound_id="-3"),
         _event(email, "delivered", timestamp=10**30, outbound_id="99999999999999999999"),
         _event(email, None, outbound_id=True),
     ]
-    assert post(batch).status_code == 204
+    assert post_webhook(batch).status_code == 204
     assert db.session.query(EmailEvent).count() == 3
     # Matched by the message id instead of the unusable outbound ids.
     assert _status(email.id) == "delivered"
 
 
-def test_non_json_body_is_bad_request(post):
-    assert post(b"this is not json").status_code == 400
-    assert post(b"[NaN]").status_code == 400
+def test_non_json_body_is_bad_request(post_webhook):
+    assert post_webhook(b"this is not json").status_code == 400
+    assert post_webhook(b"[NaN]").status_code == 400
 
 
-def test_json_that_is_not_a_list_is_bad_request(post):
-    assert post({"event": "delivered"}).status_code == 400
+def test_json_that_is_not_a_list_is_bad_request(post_webhook):
+    assert post_webhook({"event": "delivered"}).status_code == 400
 
 
-def test_oversize_body_is_refused(post):
+def test_oversize_body_is_refused(post_webhook):
     body = json.dumps([{"pad": "x" * (1024 * 1024)}]).encode()
-    response = post(body)
+    response = post_webhook(body)
     assert response.status_code == 413
     assert db.session.query(EmailEvent).count() == 0
 
 
-def test_webhook_needs_no_csrf_token_but_only_accepts_post(client, post):
-    assert post([]).status_code == 204
+def test_webhook_needs_no_csrf_token_but_only_accepts_post(client, post_webhook):
+    assert post_webhook([]).status_code == 204
     assert client.get(URL).status_code == 405
 
 
-def test_replayed_batch_within_the_window_stores_nothing_new(client, webhook_signer):  # noqa: F811
+def test_replayed_batch_within_the_window_stores_nothing_new(client, webhook_signer):
     email = _email()
     body = json.dumps([_event(email, "delivered")]).encode()
     headers = webhook_signer.headers(body, int(time.time()) - 30)
@@ -232,8 +220,8 @@ def test_replayed_batch_within_the_window_stores_nothing_new(client, webhook_sig
     assert db.session.query(EmailEvent).count() == 1
 
 
-def test_processed_event_settles_an_email_whose_outcome_was_unknown(post):
+def test_processed_event_settles_an_email_whose_outcome_was_unknown(post_webhook):
     email = _email(status="unknown", message_id=None)
 
-    assert post([_event(email, "processed")]).status_code == 204
+    assert post_webhook([_event(email, "processed")]).status_code == 204
     assert _status(email.id) == "processed"

@@ -11,17 +11,10 @@ from campaign.services import colead_invites as coleads
 from campaign.services import draft_comments as review
 from tests import factories as f
 from tests.conftest import csrf_from
+from tests.helpers.campaigns import co_lead
 
 # Values for the URL arguments of campaign pages, so each URL names a real object.
 SAMPLE = {"decision": "approve", "action": "block"}
-
-
-def co_lead(c, owner, email="casey@ally.example"):
-    """A co-lead of `c` who joined through an invitation, with the shared test password."""
-    row, _token = coleads.invite(c, owner, name="Casey Ally", email=email)
-    user = coleads.accept_new(row, f.PASSWORD)
-    f.commit()
-    return user
 
 
 #: Pages a co-lead uses: the review, and their own network on the partner list.

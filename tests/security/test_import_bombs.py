@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from campaign.errors import Invalid
 from campaign.services import partner_import, sheets
 from tests import factories as f
-from tests.functional.test_partners import _upload
+from tests.helpers.forms import upload_partners
 
 WATCHDOG_SECONDS = 10
 #: Refusals must come well inside a web request's patience.
@@ -188,6 +188,6 @@ def test_upload_page_shows_the_bomb_message(client, app, submit):
     c = f.campaign(u)
     f.login(client, u)
     data = _replace({"xl/sharedStrings.xml": _shared_strings_bomb})
-    resp = _upload(submit, c, data, name="partners.xlsx")
+    resp = upload_partners(submit, c, data, name="partners.xlsx")
     assert resp.status_code == 400
     assert "unpacks to far more than a partner list needs" in resp.get_data(as_text=True)

@@ -14,7 +14,7 @@ from campaign.models import Blob, InboundReply, Target
 from campaign.services import campaigns, inbox
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_inbound_replies import DOMAIN, SECRET, URL, post_reply
+from tests.helpers.inbound import DOMAIN, SECRET, URL, post_reply
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from campaign.mail.reply_address import reply_address
 from campaign.models import InboundReply
 from campaign.services.html_text import CUT_NOTE, MAX_HTML_CHARS, html_to_text
 from tests import factories as f
-from tests.functional.test_inbound_replies import inbound, post_reply  # noqa: F401
+from tests.helpers.inbound import post_reply
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,7 +99,7 @@ def test_malformed_html_cannot_stall_the_conversion(app, tmp_path):
     assert texts == ["", "", "", "deep\nflat"]
 
 
-def test_html_reply_reads_as_the_target_wrote_it(client, app, inbound):  # noqa: F811
+def test_html_reply_reads_as_the_target_wrote_it(client, app, inbound):
     u = f.user()
     c = f.published(u)
     markup = (

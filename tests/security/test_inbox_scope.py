@@ -8,8 +8,8 @@ from campaign.extensions import db
 from campaign.models import AuditEvent, InboundReply, Target
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_inbound_replies import DOMAIN, SECRET, post_reply
-from tests.functional.test_ledger import delivered
+from tests.helpers.campaigns import delivered
+from tests.helpers.inbound import DOMAIN, SECRET, post_reply
 
 MEMO = b"%PDF-1.7 the board's private memo"
 

@@ -14,7 +14,7 @@ from campaign.services import reminders
 from campaign.services.campaigns import add_member, require_editor, require_organiser
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.security.test_colead_access import co_lead
+from tests.helpers.campaigns import co_lead
 
 
 def test_services_raise_not_allowed_for_staff_and_co_leads(app):

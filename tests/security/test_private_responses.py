@@ -3,7 +3,7 @@
 from campaign.extensions import db
 from campaign.models import IssuedDocument
 from tests import factories as f
-from tests.functional.test_delivery_export import _signed
+from tests.helpers.campaigns import signed
 
 
 def test_hsts_is_sent_only_when_cookies_are_https_only(client, app, monkeypatch):
@@ -18,7 +18,7 @@ def test_pages_with_personal_data_and_exports_are_never_cached(client, app):
     c = f.published(u)
     p = f.partner(c, u)
     token = f.invited(c, u, p)
-    _signed(c, u, "Alpha Liberty")
+    signed(c, u, "Alpha Liberty")
     # Signing links, before anyone logs in.
     assert client.get(f"/s/{token}").headers.get("Cache-Control") == "no-store"
     f.login(client, u)
@@ -47,7 +47,7 @@ def test_pages_with_personal_data_and_exports_are_never_cached(client, app):
 def test_downloading_the_certificate_twice_issues_one_document(client, app):
     u = f.user()
     c = f.published(u)
-    _signed(c, u, "Alpha Liberty")
+    signed(c, u, "Alpha Liberty")
     f.login(client, u)
     first = client.get(f"/c/{c.slug}/certificate.pdf")
     second = client.get(f"/c/{c.slug}/certificate.pdf")
@@ -59,7 +59,7 @@ def test_downloading_the_certificate_twice_issues_one_document(client, app):
     )
     assert db.session.scalar(certificates) == 1
     # A new signature moves the audit chain on: the next download is a new certificate.
-    _signed(c, u, "Beta Open Group")
+    signed(c, u, "Beta Open Group")
     third = client.get(f"/c/{c.slug}/certificate.pdf")
     assert third.status_code == 200
     assert third.headers["X-Content-SHA256"] != first.headers["X-Content-SHA256"]

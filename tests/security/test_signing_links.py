@@ -67,11 +67,11 @@ def test_a_tampered_token_is_404(client, app):
 
 
 def test_a_replayed_signing_post_does_not_sign_twice(client, app):
-    from tests.functional.test_signing import _sign
+    from tests.helpers.forms import sign_via_link
 
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
     for _ in range(3):
-        assert _sign(client, token).status_code == 302
+        assert sign_via_link(client, token).status_code == 302
     assert db.session.scalar(db.select(db.func.count(Signature.id))) == 1

@@ -8,11 +8,7 @@ from PIL import Image
 from campaign.errors import Invalid
 from campaign.services.blobs import store_logo
 from tests import factories as f
-
-SVG = (
-    b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
-    b'<rect width="10" height="10"/></svg>'
-)
+from tests.helpers.files import SVG, bomb_png
 
 
 def _image(fmt, size=(40, 20), **kw):
@@ -66,34 +62,18 @@ def test_good_images_are_reencoded_to_png_without_metadata(app):
 
 
 def test_svg_logo_on_the_signing_form_is_refused_on_the_field(client, app):
-    from tests.functional.test_signing import _sign
+    from tests.helpers.forms import sign_via_link
 
     u = f.user()
     c = f.published(u)
     token = f.invited(c, u, f.partner(c, u))
-    resp = _sign(client, token, logo=(io.BytesIO(SVG), "logo.svg"))
+    resp = sign_via_link(client, token, logo=(io.BytesIO(SVG), "logo.svg"))
     assert resp.status_code == 400
     assert "not a readable PNG, JPEG or WebP image" in resp.get_data(as_text=True)
 
 
-def _bomb_png(width=30000, height=30000):
-    """A tiny PNG whose header claims 900 megapixels (a decompression bomb)."""
-    import struct
-    import zlib
-
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    rows = zlib.compress(b"\x00" * 1024)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
-    )
-
-
 def test_decompression_bomb_is_refused_before_decoding(app):
-    bomb = _bomb_png()
+    bomb = bomb_png()
     assert len(bomb) < 2000
     with pytest.raises(Invalid) as exc:
         store_logo(bomb)

@@ -7,14 +7,14 @@ from campaign.extensions import db
 from campaign.models import IssuedDocument
 from tests import factories as f
 from tests.conftest import csrf_from
-from tests.functional.test_delivery_export import _signed
+from tests.helpers.campaigns import signed
 
 
 def _issued_letter(client):
     u = f.user()
     c = f.published(u)
-    _signed(c, u, "Alpha Liberty")
-    _signed(c, u, "Beta Rights")
+    signed(c, u, "Alpha Liberty")
+    signed(c, u, "Beta Rights")
     f.login(client, u)
     resp = client.get(f"/c/{c.slug}/letter.pdf")
     assert resp.status_code == 200

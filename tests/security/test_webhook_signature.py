@@ -17,7 +17,6 @@ from tests.fake_sendgrid import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookSigner,
-    webhook_signer,  # noqa: F401
 )
 
 URL = "/webhooks/sendgrid"
@@ -58,14 +57,14 @@ def _nothing_recorded(email) -> bool:
     return db.session.query(EmailEvent).count() == 0 and email.status == "sent"
 
 
-def test_correctly_signed_post_is_accepted(client, webhook_signer, email):  # noqa: F811
+def test_correctly_signed_post_is_accepted(client, webhook_signer, email):
     body = _body(email)
     assert client.post(URL, data=body, headers=webhook_signer.headers(body)).status_code == 204
     db.session.expire_all()
     assert email.status == "bounce"
 
 
-def test_tampered_body_is_refused(client, webhook_signer, email):  # noqa: F811
+def test_tampered_body_is_refused(client, webhook_signer, email):
     body = _body(email)
     headers = webhook_signer.headers(body)
     tampered = body.replace(b'"bounce"', b'"click"')
@@ -74,13 +73,13 @@ def test_tampered_body_is_refused(client, webhook_signer, email):  # noqa: F811
     assert _nothing_recorded(email)
 
 
-def test_whitespace_change_breaks_the_signature(client, webhook_signer, email):  # noqa: F811
+def test_whitespace_change_breaks_the_signature(client, webhook_signer, email):
     body = _body(email)
     headers = webhook_signer.headers(body)
     assert client.post(URL, data=body + b"\n", headers=headers).status_code == 403
 
 
-def test_tampered_timestamp_is_refused(client, webhook_signer, email):  # noqa: F811
+def test_tampered_timestamp_is_refused(client, webhook_signer, email):
     body = _body(email)
     headers = webhook_signer.headers(body)
     headers[TIMESTAMP_HEADER] = str(int(headers[TIMESTAMP_HEADER]) + 1)
@@ -89,7 +88,7 @@ def test_tampered_timestamp_is_refused(client, webhook_signer, email):  # noqa: 
 
 
 @pytest.mark.parametrize("missing", [SIGNATURE_HEADER, TIMESTAMP_HEADER, "both"])
-def test_missing_headers_are_refused(client, webhook_signer, email, missing):  # noqa: F811
+def test_missing_headers_are_refused(client, webhook_signer, email, missing):
     body = _body(email)
     headers = webhook_signer.headers(body)
     for name in [SIGNATURE_HEADER, TIMESTAMP_HEADER] if missing == "both" else [missing]:
@@ -109,7 +108,7 @@ def test_missing_headers_are_refused(client, webhook_signer, email, missing):  #
         base64.b64encode(b"\x00" * 72).decode(),
     ],
 )
-def test_garbage_signature_is_refused(client, webhook_signer, email, signature):  # noqa: F811
+def test_garbage_signature_is_refused(client, webhook_signer, email, signature):
     body = _body(email)
     headers = webhook_signer.headers(body)
     headers[SIGNATURE_HEADER] = signature
@@ -120,7 +119,7 @@ def test_garbage_signature_is_refused(client, webhook_signer, email, signature):
 @pytest.mark.parametrize(
     "timestamp", ["", "abc", "-5", "1e9", "99999999999999999999", " 17", "17²", "1.5"]
 )
-def test_garbage_timestamp_is_refused(client, webhook_signer, email, timestamp):  # noqa: F811
+def test_garbage_timestamp_is_refused(client, webhook_signer, email, timestamp):
     body = _body(email)
     headers = webhook_signer.headers(body)
     headers[TIMESTAMP_HEADER] = timestamp
@@ -128,7 +127,7 @@ def test_garbage_timestamp_is_refused(client, webhook_signer, email, timestamp):
     assert client.post(URL, data=body, headers=headers).status_code == 403
 
 
-def test_signature_from_another_key_is_refused(client, webhook_signer, email):  # noqa: F811
+def test_signature_from_another_key_is_refused(client, webhook_signer, email):
     body = _body(email)
     impostor = WebhookSigner()
     assert client.post(URL, data=body, headers=impostor.headers(body)).status_code == 403
@@ -136,7 +135,7 @@ def test_signature_from_another_key_is_refused(client, webhook_signer, email):  
 
 
 @pytest.mark.parametrize("age", [601, 3600, -601])
-def test_stale_or_future_timestamp_is_refused(client, webhook_signer, email, age, caplog):  # noqa: F811
+def test_stale_or_future_timestamp_is_refused(client, webhook_signer, email, age, caplog):
     body = _body(email)
     headers = webhook_signer.headers(body, int(time.time()) - age)
     with caplog.at_level(logging.WARNING):
@@ -145,7 +144,7 @@ def test_stale_or_future_timestamp_is_refused(client, webhook_signer, email, age
     assert _nothing_recorded(email)
 
 
-def test_timestamp_inside_the_window_is_accepted(client, webhook_signer, email):  # noqa: F811
+def test_timestamp_inside_the_window_is_accepted(client, webhook_signer, email):
     body = _body(email)
     headers = webhook_signer.headers(body, int(time.time()) - 500)
     assert client.post(URL, data=body, headers=headers).status_code == 204
@@ -180,18 +179,18 @@ def test_rsa_key_configured_refuses_without_error(client, app, email, monkeypatc
     assert client.post(URL, data=body, headers=WebhookSigner().headers(body)).status_code == 403
 
 
-def test_signed_body_that_is_not_utf8_is_refused(client, webhook_signer):  # noqa: F811
+def test_signed_body_that_is_not_utf8_is_refused(client, webhook_signer):
     body = b'[{"event": "\xff\xfe"}]'
     assert client.post(URL, data=body, headers=webhook_signer.headers(body)).status_code == 403
 
 
-def test_oversize_body_is_refused_before_verification(client, webhook_signer):  # noqa: F811
+def test_oversize_body_is_refused_before_verification(client, webhook_signer):
     body = b"[" + b" " * (1024 * 1024 + 10) + b"]"
     headers = webhook_signer.headers(body)
     assert client.post(URL, data=body, headers=headers).status_code == 413
 
 
-def test_oversize_chunked_body_is_refused(client, webhook_signer):  # noqa: F811
+def test_oversize_chunked_body_is_refused(client, webhook_signer):
     body = b"[" + b" " * (1024 * 1024) + b"]"
     response = client.post(
         URL,
@@ -203,7 +202,7 @@ def test_oversize_chunked_body_is_refused(client, webhook_signer):  # noqa: F811
     assert response.status_code == 413
 
 
-def test_chunked_body_within_the_cap_is_accepted(client, webhook_signer, email):  # noqa: F811
+def test_chunked_body_within_the_cap_is_accepted(client, webhook_signer, email):
     body = _body(email)
     response = client.post(
         URL,
@@ -258,7 +257,7 @@ class TestVerifyEventSignature:
         assert verify_event_signature(**args) is False
 
 
-def test_forged_unsubscribe_cannot_silence_a_partner(client, webhook_signer):  # noqa: F811
+def test_forged_unsubscribe_cannot_silence_a_partner(client, webhook_signer):
     from campaign.models.mail import Suppression
 
     body = json.dumps(

@@ -22,6 +22,7 @@ from campaign.letters.markdown import markdown_to_html
 from campaign.letters.pdf import RenderFailed, RenderLimits, html_to_pdf
 from campaign.models.files import Blob
 from campaign.services.letters import letter_images
+from tests.helpers.letters import TARGETS, letter_data
 
 TIERS = {
     "national": [
@@ -75,51 +76,6 @@ def _signatories(logos: list[str]) -> list[dict]:
                 }
             )
     return people
-
-
-TARGETS = [
-    {
-        "name": "Dana Whitfield",
-        "title": "Chief Executive Officer",
-        "organisation": "Northwind Vision Systems",
-        "email": "ceo@example.com",
-        "salutation": "Dear Ms Whitfield",
-    },
-    {
-        "name": "Sam Okoye",
-        "title": "Chair of the Board",
-        "organisation": "Northwind Vision Systems",
-        "email": "chair@example.com",
-        "salutation": "Dear Mr Okoye",
-    },
-]
-
-
-def _letter(signatories, *, target=TARGETS[0], draft=False) -> dict:
-    return {
-        "campaign": {
-            "title": "Stop selling face surveillance to police",
-            "slug": "face-surveillance",
-            "lead_organisation": "Digital Rights Coalition",
-            "lead_address": "1200 Market Street\nSan Francisco, CA 94102",
-            "deadline": "15 January 2027",
-        },
-        "target": target,
-        "targets": TARGETS,
-        "subject": "Letter to {{ target.organisation }}",
-        "body_source": (
-            "{{ target.salutation }},\n\n"
-            "We, {{ signatory_count }} organisations, ask you to stop.[^1]\n\n"
-            + "Face recognition endangers rights and liberties of everyone.\n\n"
-            * 12
-            + "Please reply by {{ campaign.deadline }}.\n\n"
-            "[^1]: Coalition report, 2026."
-        ),
-        "today": "27 November 2026",
-        "version": {"number": 3, "sha256": "ab" * 32},
-        "signatories": signatories,
-        "draft": draft,
-    }
 
 
 # -- Markdown ----------------------------------------------------------------------------
@@ -203,7 +159,7 @@ def test_generic_copy_greets_every_target():
 
 def test_letter_html_uses_only_root_relative_assets(app):
     logo = _store(_png("navy"))
-    html = letter_html(_letter(_signatories([logo])))
+    html = letter_html(letter_data(_signatories([logo])))
     assert 'href="/static/css/letter.css"' in html
     assert f'src="/blobs/{logo}"' in html
     assert "http://" not in html and "https://" not in html and "file:" not in html
@@ -216,7 +172,7 @@ def test_letter_pdf_with_forty_signatories(app):
     signatories = _signatories(logos)
     assert len(signatories) == 40
 
-    html = letter_html(_letter(signatories))
+    html = letter_html(letter_data(signatories))
     pdf = html_to_pdf(html, images=letter_images(html))
 
     reader = PdfReader(io.BytesIO(pdf))
@@ -243,7 +199,7 @@ def test_letter_pdf_with_forty_signatories(app):
 
 def test_generic_draft_copy_is_addressed_to_every_target(app):
     people = _signatories(["cd" * 32])[:3]  # a logo hash with no blob is skipped
-    pdf = html_to_pdf(letter_html(_letter(people, target=None, draft=True)))
+    pdf = html_to_pdf(letter_html(letter_data(people, target=None, draft=True)))
     flat = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "TO:" in flat.upper()
     assert "Dana Whitfield" in flat and "Sam Okoye" in flat
@@ -338,7 +294,7 @@ def test_limits_come_from_the_settings(app, monkeypatch):
 
 def test_pdf_metadata_and_tags(app):
     logo = _store(_png("navy"))
-    letter = _letter(_signatories([logo])[:6])
+    letter = letter_data(_signatories([logo])[:6])
     letter["campaign"]["url"] = "https://letters.example.org/c/face-surveillance"
     html = letter_html(letter)
     reader = PdfReader(io.BytesIO(html_to_pdf(html, images=letter_images(html))))

@@ -8,7 +8,7 @@ from pypdf.generic import NameObject
 
 from campaign.letters.document import letter_html
 from campaign.letters.pdf import html_to_pdf
-from tests.unit.test_letter_pdf import _letter
+from tests.helpers.letters import letter_data
 
 #: Name -> the Noto family (PDF BaseFont spelling) that must print it, in the serif list.
 NAMES = {
@@ -51,7 +51,7 @@ def test_names_in_other_scripts_render_in_noto_without_missing_glyphs(app, style
     codes print .notdef, the empty box)."""
     people = [{"organisation": name, "tier": "national", "name": "Ana"} for name in NAMES]
     people.append({"organisation": "Open Rights Group", "tier": "national"})
-    letter = _letter(people)
+    letter = letter_data(people)
     letter["look"] = {"signature_style": style}
     reader = PdfReader(io.BytesIO(html_to_pdf(letter_html(letter))))
 

@@ -11,7 +11,6 @@ from campaign.mail.outbox import backend, retry, send_email
 from campaign.mail.sendgrid import SendGridBackend
 from campaign.models import Blob, OutboundEmail
 from tests import factories
-from tests.fake_sendgrid import fake_sendgrid  # noqa: F401
 
 _queue = factories.queued_email
 _reload = factories.reload_email
@@ -39,7 +38,7 @@ def test_rolled_back_email_schedules_nothing(app):
 
 def test_local_backend_without_api_key_sends_nothing_over_http(
     app,
-    fake_sendgrid,  # noqa: F811
+    fake_sendgrid,
     monkeypatch,
 ):
     # Even with a host configured, no key means the local outbox.

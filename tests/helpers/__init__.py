@@ -1,0 +1,1 @@
+"""Plain helper functions shared by test modules (fixtures live in tests/plugins)."""
