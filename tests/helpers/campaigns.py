@@ -2,7 +2,9 @@
 
 from campaign.extensions import db
 from campaign.models import OutboundEmail
-from campaign.services import campaigns, coleads, delivery, public_signing
+from campaign.services import campaigns, delivery
+from campaign.services import colead_invites as coleads
+from campaign.services import public_sign_on as public_signing
 from tests import factories as f
 
 
