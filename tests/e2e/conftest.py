@@ -1,4 +1,4 @@
-"""Browser-test fixtures: Debian's Chromium (the live server is in tests/plugins/servers.py)."""
+"""Browser-test fixtures: Debian's Chromium, one per test (live server: tests/plugins)."""
 
 import os
 import shutil
@@ -19,9 +19,13 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium (Debian's package) for the whole run: launching it costs ~1 s."""
+@pytest.fixture
+def browser():
+    """A headless Chromium (Debian's package), closed after the test.
+
+    Not one per session: Playwright's sync API keeps an asyncio loop running in the
+    test thread while it is open, and the PDF seal (pyhanko) runs its own loop there.
+    """
     if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
         need("browser tests need Debian's chromium package: apt-get install chromium")
     from playwright.sync_api import sync_playwright
@@ -30,16 +34,3 @@ def chromium():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
-
-
-@pytest.fixture
-def browser(chromium):
-    """The shared Chromium; every context a test opens is closed after it.
-
-    Tests open their own contexts (each with its own viewport), and a context holds the
-    cookies and storage, so closing them all keeps one test's session out of the next.
-    """
-    assert not chromium.contexts, "a previous test left a browser context open"
-    yield chromium
-    for context in list(chromium.contexts):
-        context.close()
