@@ -24,18 +24,23 @@ def _flask(args, env):
     )
 
 
-def test_flask_commands_print_no_plugin_lines_or_rate_limit_warning(tmp_path):
+def _operator_env(tmp_path) -> dict:
+    """The environment of an operator's shell, with a fresh SQLite database of its own."""
     url = f"sqlite:///{tmp_path / 'quiet.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "quiet-test"})
     with app.app_context():
         db.create_all()
         db.engine.dispose()
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "FLASK_APP")},
         "DATABASE_URL": url,
         "SECRET_KEY": "quiet-test",
         "PDF_CHUNK_CACHE_DIR": str(tmp_path / "chunks"),
     }
+
+
+def test_flask_commands_print_no_plugin_lines_or_rate_limit_warning(tmp_path):
+    env = _operator_env(tmp_path)
     for args in (["--help"], ["tick"]):
         result = _flask(args, env)
         assert result.returncode == 0, result.stderr
@@ -48,17 +53,7 @@ def test_flask_commands_print_no_plugin_lines_or_rate_limit_warning(tmp_path):
 
 def test_a_command_that_renders_pdfs_prints_no_library_chatter(tmp_path):
     """`flask demo` renders and seals PDFs; only our own lines may reach the terminal."""
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "quiet-test"})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "FLASK_APP")},
-        "DATABASE_URL": url,
-        "SECRET_KEY": "quiet-test",
-        "PDF_CHUNK_CACHE_DIR": str(tmp_path / "chunks"),
-    }
+    env = _operator_env(tmp_path)
     result = _flask(["demo"], env)
     assert result.returncode == 0, result.stderr
     assert "signing link:" in result.stdout
